@@ -1,0 +1,24 @@
+//! The domain: ids, orders and their state machine, sites, recipients, enrolments, partners,
+//! time windows, travel matrices.
+//!
+//! Pure: no I/O, no async, no SQL, no HTTP. Storage rows and API bodies convert into these types
+//! at the edges (`store`, `api`), so every value here has already been parsed and checked.
+
+pub mod access;
+pub mod enrolment;
+pub mod geo;
+pub mod ids;
+pub mod matrix;
+pub mod order;
+pub mod phone;
+pub mod site;
+pub mod time;
+
+pub use access::{Principal, Role};
+pub use geo::{LatLon, LatLonError};
+pub use ids::{EnrolmentId, OrderId, PartnerId, RecipientId, SiteId, TokenId, UserId};
+pub use matrix::TravelMatrix;
+pub use order::{IllegalTransition, OrderKind, OrderStatus, Priority};
+pub use phone::Phone;
+pub use site::{ServiceArea, SiteKind};
+pub use time::{LocalWindow, TimeWindow, Weekdays};

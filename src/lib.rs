@@ -1,0 +1,4 @@
+//! # antar
+//!
+//! A dispatcher for medicine and meal delivery to the poor.
+pub mod domain;
