@@ -1,0 +1,330 @@
+//! The independent feasibility checker: given a problem and a solution, recompute every
+//! arrival, service start, load, distance, cost and total from scratch, and verify windows,
+//! capacity, max time in transit, max stops, max route duration, capabilities, start sites,
+//! fleet sizes and coverage (every job exactly once, served or reported unassigned).
+//!
+//! Owns the definition of "a valid solution". Deliberately shares no code with the solver's
+//! incremental structures (`constraints`, `operators`, `solver`): a bug there must not hide here.
+
+use super::model::{Priority, Problem, Solution};
+
+/// Slack allowed when comparing recomputed and reported numbers.
+const TOL: f64 = 1e-6;
+
+/// One broken rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    /// Index of the route in the solution, when the violation belongs to one.
+    pub route: Option<usize>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.route {
+            Some(r) => write!(f, "route {r}: {}", self.message),
+            None => write!(f, "{}", self.message),
+        }
+    }
+}
+
+/// Totals recomputed by the checker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckReport {
+    /// Non-empty routes.
+    pub vehicles: usize,
+    /// Total distance.
+    pub distance: f64,
+    /// Total cost.
+    pub cost: f64,
+    /// Total duration.
+    pub duration: f64,
+    /// Unassigned urgent jobs.
+    pub unassigned_urgent: usize,
+    /// Unassigned routine jobs.
+    pub unassigned_routine: usize,
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= TOL * (1.0 + a.abs().max(b.abs()))
+}
+
+/// Check `solution` against `problem`; every violation found is returned.
+pub fn check(problem: &Problem, solution: &Solution) -> Result<CheckReport, Vec<Violation>> {
+    let p = problem;
+    let c = p.costs();
+    let jobs = p.jobs();
+    let vts = p.vehicle_types();
+    let mut bad = Vec::new();
+    let mut err = |route: Option<usize>, message: String| bad.push(Violation { route, message });
+    let mut times_seen = vec![0u32; jobs.len()];
+    let mut per_type = vec![0usize; vts.len()];
+    let (mut distance_sum, mut cost_sum, mut duration_sum) = (0.0, 0.0, 0.0);
+
+    for (ri, r) in solution.routes.iter().enumerate() {
+        let here = Some(ri);
+        let Some(v) = vts.get(r.vehicle_type) else {
+            err(here, format!("unknown vehicle type {}", r.vehicle_type));
+            continue;
+        };
+        if r.stops.is_empty() {
+            err(here, "route has no stops".into());
+            continue;
+        }
+        per_type[r.vehicle_type] += 1;
+        if let Some(m) = v.max_stops
+            && r.stops.len() > m
+        {
+            err(here, format!("{} stops, vehicle allows {m}", r.stops.len()));
+        }
+        if r.departure < v.shift.start - TOL {
+            err(
+                here,
+                format!(
+                    "departs at {} before shift start {}",
+                    r.departure, v.shift.start
+                ),
+            );
+        }
+        // Load carried out of the start site.
+        let mut load = vec![0i64; v.capacity.len()];
+        for s in &r.stops {
+            if let Some(job) = jobs.get(s.job) {
+                for (l, d) in load.iter_mut().zip(&job.load) {
+                    *l += d;
+                }
+            }
+        }
+        for (d, (l, cap)) in load.iter().zip(&v.capacity).enumerate() {
+            if l > cap {
+                err(
+                    here,
+                    format!("load {l} exceeds capacity {cap} in dimension {d}"),
+                );
+            }
+        }
+        if r.load_start != load {
+            err(
+                here,
+                format!(
+                    "reported start load {:?}, recomputed {:?}",
+                    r.load_start, load
+                ),
+            );
+        }
+        let mut t = r.departure;
+        let mut at = v.start;
+        let mut dist = 0.0;
+        for (k, s) in r.stops.iter().enumerate() {
+            let Some(job) = jobs.get(s.job) else {
+                err(here, format!("stop {k}: unknown job {}", s.job));
+                continue;
+            };
+            times_seen[s.job] += 1;
+            if job.id != s.job_id {
+                err(
+                    here,
+                    format!("stop {k}: job {} reported as id {}", job.id, s.job_id),
+                );
+            }
+            if !v.capabilities.covers(job.capabilities) {
+                err(
+                    here,
+                    format!("job {} needs capabilities the vehicle lacks", job.id),
+                );
+            }
+            if let Some(site) = job.start_site
+                && site != v.start
+            {
+                err(
+                    here,
+                    format!(
+                        "job {} must start at location {site}, vehicle starts at {}",
+                        job.id, v.start
+                    ),
+                );
+            }
+            let travel = c.time(at, job.location);
+            dist += c.distance(at, job.location);
+            let arrival = t + travel;
+            if !arrival.is_finite() {
+                err(here, format!("job {}: no path to the stop", job.id));
+                break;
+            }
+            // Service starts at the arrival or the opening of the first window still open.
+            let start = job
+                .windows
+                .iter()
+                .find(|w| arrival <= w.end + TOL)
+                .map(|w| arrival.max(w.start));
+            let Some(start) = start else {
+                err(
+                    here,
+                    format!(
+                        "job {}: arrives at {arrival:.3}, after its last window closes",
+                        job.id
+                    ),
+                );
+                break;
+            };
+            if let Some(m) = job.max_transit
+                && arrival - r.departure > m + TOL
+            {
+                err(
+                    here,
+                    format!(
+                        "job {}: {:.3} in transit, limit {m}",
+                        job.id,
+                        arrival - r.departure
+                    ),
+                );
+            }
+            if !close(arrival, s.arrival)
+                || !close(start, s.start)
+                || !close(start + job.service, s.departure)
+            {
+                err(
+                    here,
+                    format!(
+                        "job {}: reported arrival/start/departure {:.3}/{:.3}/{:.3}, recomputed {:.3}/{:.3}/{:.3}",
+                        job.id,
+                        s.arrival,
+                        s.start,
+                        s.departure,
+                        arrival,
+                        start,
+                        start + job.service
+                    ),
+                );
+            }
+            for (l, d) in load.iter_mut().zip(&job.load) {
+                *l -= d;
+            }
+            if s.load_after != load {
+                err(
+                    here,
+                    format!(
+                        "job {}: reported load after {:?}, recomputed {:?}",
+                        job.id, s.load_after, load
+                    ),
+                );
+            }
+            t = start + job.service;
+            at = job.location;
+        }
+        let end = match v.end {
+            Some(e) => {
+                dist += c.distance(at, e);
+                let back = t + c.time(at, e);
+                if r.end_arrival.is_none_or(|x| !close(x, back)) {
+                    err(
+                        here,
+                        format!(
+                            "reported end arrival {:?}, recomputed {back:.3}",
+                            r.end_arrival
+                        ),
+                    );
+                }
+                back
+            }
+            None => t,
+        };
+        if end > v.shift.end + TOL {
+            err(
+                here,
+                format!("ends at {end:.3}, after shift end {}", v.shift.end),
+            );
+        }
+        let duration = end - r.departure;
+        if let Some(m) = v.max_duration
+            && duration > m + TOL
+        {
+            err(here, format!("duration {duration:.3} exceeds {m}"));
+        }
+        let raw = v.fixed_cost + v.cost_per_distance * dist;
+        let cost = match v.fare_cap {
+            Some(cap) if cap < raw => cap,
+            _ => raw,
+        };
+        if !close(dist, r.distance) {
+            err(
+                here,
+                format!("reported distance {}, recomputed {dist}", r.distance),
+            );
+        }
+        if !close(cost, r.cost.total) {
+            err(
+                here,
+                format!("reported cost {}, recomputed {cost}", r.cost.total),
+            );
+        }
+        if !close(duration, r.duration) {
+            err(
+                here,
+                format!("reported duration {}, recomputed {duration}", r.duration),
+            );
+        }
+        distance_sum += dist;
+        cost_sum += cost;
+        duration_sum += duration;
+    }
+    for (vt, v) in vts.iter().enumerate() {
+        if let Some(cnt) = v.count
+            && per_type[vt] > cnt
+        {
+            err(
+                None,
+                format!(
+                    "vehicle type {} used {} times, {cnt} available",
+                    v.id, per_type[vt]
+                ),
+            );
+        }
+    }
+    let mut urgent = 0;
+    for u in &solution.unassigned {
+        match jobs.get(u.job) {
+            Some(job) => {
+                times_seen[u.job] += 1;
+                urgent += usize::from(job.priority == Priority::Urgent);
+            }
+            None => err(None, format!("unknown unassigned job {}", u.job)),
+        }
+    }
+    for (j, n) in times_seen.iter().enumerate() {
+        match n {
+            1 => {}
+            0 => err(
+                None,
+                format!(
+                    "job {} is neither routed nor reported unassigned",
+                    jobs[j].id
+                ),
+            ),
+            _ => err(None, format!("job {} appears {n} times", jobs[j].id)),
+        }
+    }
+    let report = CheckReport {
+        vehicles: solution.routes.len(),
+        distance: distance_sum,
+        cost: cost_sum,
+        duration: duration_sum,
+        unassigned_urgent: urgent,
+        unassigned_routine: solution.unassigned.len() - urgent,
+    };
+    let s = &solution.summary;
+    if s.vehicles != report.vehicles
+        || !close(s.distance, report.distance)
+        || !close(s.cost, report.cost)
+        || !close(s.duration, report.duration)
+        || s.unassigned_urgent != report.unassigned_urgent
+        || s.unassigned_routine != report.unassigned_routine
+    {
+        err(
+            None,
+            format!("summary {s:?} disagrees with the recomputed totals {report:?}"),
+        );
+    }
+    if bad.is_empty() { Ok(report) } else { Err(bad) }
+}

@@ -1,0 +1,380 @@
+//! Hard constraints as the solver sees them: per-route caches that make an insertion's
+//! feasibility an O(1) question for capacity and time windows (forward earliest start,
+//! backward latest start, after Savelsbergh), a full-route simulation for the constraints that
+//! depend on the departure time (max time in transit, max route duration), and the per-job
+//! explanation of why a job cannot be served at all.
+//!
+//! Owns the solver's incremental structures. Must not be used by the checker, which recomputes
+//! everything on its own.
+
+use super::model::{Job, Problem, ReasonCode, VehicleType};
+
+/// Tolerance for time comparisons: Solomon times are sums of irrational distances.
+pub(crate) const EPS: f64 = 1e-7;
+
+/// Earliest service start at or after `arrival` inside one of the job's windows.
+#[inline]
+pub(crate) fn first_start(job: &Job, arrival: f64) -> Option<f64> {
+    for w in &job.windows {
+        if arrival <= w.end + EPS {
+            return Some(arrival.max(w.start));
+        }
+    }
+    None
+}
+
+/// Latest service start at or before `bound` inside one of the job's windows.
+#[inline]
+pub(crate) fn last_start(job: &Job, bound: f64) -> f64 {
+    for w in job.windows.iter().rev() {
+        if w.start <= bound + EPS {
+            return bound.min(w.end);
+        }
+    }
+    f64::NEG_INFINITY
+}
+
+/// A route under construction, with caches refreshed by [`RouteState::update`].
+#[derive(Debug)]
+pub(crate) struct RouteState {
+    /// Vehicle type index.
+    pub vt: usize,
+    /// Job indices in order.
+    pub jobs: Vec<u32>,
+    /// Leading jobs that may not move.
+    pub locked: usize,
+    /// Earliest service start per stop when leaving at the shift start.
+    pub earliest: Vec<f64>,
+    /// Latest service start per stop that keeps the rest of the route feasible.
+    pub latest: Vec<f64>,
+    /// Total load per dimension.
+    pub load: Vec<i64>,
+    /// Total distance.
+    pub distance: f64,
+    /// Duration with the latest feasible departure.
+    pub duration: f64,
+    /// True when some job on the route has a transit limit.
+    pub has_transit: bool,
+}
+
+impl Clone for RouteState {
+    fn clone(&self) -> Self {
+        Self {
+            vt: self.vt,
+            jobs: self.jobs.clone(),
+            locked: self.locked,
+            earliest: self.earliest.clone(),
+            latest: self.latest.clone(),
+            load: self.load.clone(),
+            distance: self.distance,
+            duration: self.duration,
+            has_transit: self.has_transit,
+        }
+    }
+
+    // Reuses the buffers: the search copies routes back and forth every iteration.
+    fn clone_from(&mut self, s: &Self) {
+        self.vt = s.vt;
+        self.jobs.clone_from(&s.jobs);
+        self.locked = s.locked;
+        self.earliest.clone_from(&s.earliest);
+        self.latest.clone_from(&s.latest);
+        self.load.clone_from(&s.load);
+        self.distance = s.distance;
+        self.duration = s.duration;
+        self.has_transit = s.has_transit;
+    }
+}
+
+/// Outcome of a schedule simulation with the latest feasible departure.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sim {
+    pub departure: f64,
+    pub duration: f64,
+}
+
+impl RouteState {
+    pub fn new(vt: usize, dims: usize) -> Self {
+        Self {
+            vt,
+            jobs: Vec::new(),
+            locked: 0,
+            earliest: Vec::new(),
+            latest: Vec::new(),
+            load: vec![0; dims],
+            distance: 0.0,
+            duration: 0.0,
+            has_transit: false,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.jobs.is_empty()
+    }
+
+    /// Recompute every cache from the job sequence. Returns false when the route is infeasible
+    /// for windows (only possible for warm-start input).
+    pub fn update(&mut self, p: &Problem) -> bool {
+        let v = &p.vehicle_types[self.vt];
+        let c = &p.costs;
+        let n = self.jobs.len();
+        self.earliest.clear();
+        self.latest.clear();
+        self.load.iter_mut().for_each(|l| *l = 0);
+        self.distance = 0.0;
+        self.has_transit = false;
+        let mut ok = true;
+        let mut t = v.shift.start;
+        let mut prev = v.start;
+        for &j in &self.jobs {
+            let job = &p.jobs[j as usize];
+            self.distance += c.distance(prev, job.location);
+            let arr = t + c.time(prev, job.location);
+            let st = first_start(job, arr).unwrap_or_else(|| {
+                ok = false;
+                arr
+            });
+            self.earliest.push(st);
+            t = st + job.service;
+            prev = job.location;
+            for (l, d) in self.load.iter_mut().zip(&job.load) {
+                *l += d;
+            }
+            self.has_transit |= job.max_transit.is_some();
+        }
+        if let Some(e) = v.end
+            && n > 0
+        {
+            self.distance += c.distance(prev, e);
+        }
+        self.latest.resize(n, 0.0);
+        let mut bound = match v.end {
+            Some(e) if n > 0 => v.shift.end - c.time(prev, e),
+            _ => v.shift.end,
+        };
+        for i in (0..n).rev() {
+            let job = &p.jobs[self.jobs[i] as usize];
+            let l = last_start(job, bound - job.service);
+            self.latest[i] = l;
+            if i > 0 {
+                bound = l - c.time(p.jobs[self.jobs[i - 1] as usize].location, job.location);
+            }
+        }
+        self.duration = match simulate(p, self.vt, &self.jobs, None) {
+            Some(s) => s.duration,
+            None => {
+                ok = false;
+                0.0
+            }
+        };
+        ok && self.load.iter().zip(&v.capacity).all(|(l, c)| l <= c)
+    }
+
+    /// Cost of this route under the problem's objective (without duration).
+    pub fn cost(&self, p: &Problem) -> f64 {
+        if self.jobs.is_empty() {
+            return 0.0;
+        }
+        match p.objective {
+            super::model::Objective::Cost => p.vehicle_types[self.vt].route_cost(self.distance),
+            _ => self.distance,
+        }
+    }
+}
+
+/// Whether vehicle type `v` may carry `job` at all (capabilities, start site).
+#[inline]
+pub(crate) fn compatible(v: &VehicleType, job: &Job) -> bool {
+    v.capabilities.covers(job.capabilities) && job.start_site.is_none_or(|s| s == v.start)
+}
+
+/// Whether the problem has constraints that depend on the departure time.
+pub(crate) fn needs_simulation(p: &Problem, vt: usize, route_has_transit: bool, job: &Job) -> bool {
+    route_has_transit || job.max_transit.is_some() || p.vehicle_types[vt].max_duration.is_some()
+}
+
+/// Cost delta of inserting `j` at `pos` in route `r`, or `None` when infeasible. Capacity,
+/// capabilities and stop count are checked by the caller once per route.
+#[inline]
+pub(crate) fn insertion_delta(
+    p: &Problem,
+    r: &RouteState,
+    j: u32,
+    pos: usize,
+    sim: bool,
+) -> Option<f64> {
+    let v = &p.vehicle_types[r.vt];
+    let c = &p.costs;
+    let job = &p.jobs[j as usize];
+    let n = r.jobs.len();
+    let (prev_loc, dep) = if pos == 0 {
+        (v.start, v.shift.start)
+    } else {
+        let pj = &p.jobs[r.jobs[pos - 1] as usize];
+        (pj.location, r.earliest[pos - 1] + pj.service)
+    };
+    let arr = dep + c.time(prev_loc, job.location);
+    let st = first_start(job, arr)?;
+    let done = st + job.service;
+    let delta;
+    if pos < n {
+        let nj = &p.jobs[r.jobs[pos] as usize];
+        if done + c.time(job.location, nj.location) > r.latest[pos] + EPS {
+            return None;
+        }
+        delta = c.distance(prev_loc, job.location) + c.distance(job.location, nj.location)
+            - c.distance(prev_loc, nj.location);
+    } else {
+        match v.end {
+            Some(e) => {
+                if done + c.time(job.location, e) > v.shift.end + EPS {
+                    return None;
+                }
+                delta = c.distance(prev_loc, job.location) + c.distance(job.location, e)
+                    - c.distance(prev_loc, e);
+            }
+            None => {
+                if done > v.shift.end + EPS {
+                    return None;
+                }
+                delta = c.distance(prev_loc, job.location);
+            }
+        }
+    }
+    if sim && simulate(p, r.vt, &r.jobs, Some((pos, j))).is_none() {
+        return None;
+    }
+    Some(delta)
+}
+
+/// Simulate `jobs` (with `insert = (pos, job)` spliced in) leaving the start as late as the
+/// windows allow, checking windows, max time in transit and max route duration.
+pub(crate) fn simulate(
+    p: &Problem,
+    vt: usize,
+    jobs: &[u32],
+    insert: Option<(usize, u32)>,
+) -> Option<Sim> {
+    let v = &p.vehicle_types[vt];
+    let c = &p.costs;
+    let len = jobs.len() + usize::from(insert.is_some());
+    if len == 0 {
+        return Some(Sim {
+            departure: v.shift.start,
+            duration: 0.0,
+        });
+    }
+    let at = |k: usize| -> &Job {
+        let idx = match insert {
+            Some((pos, j)) if k == pos => j,
+            Some((pos, _)) if k > pos => jobs[k - 1],
+            _ => jobs[k],
+        };
+        &p.jobs[idx as usize]
+    };
+    // Backward: latest start at the first stop.
+    let last = at(len - 1);
+    let mut bound = match v.end {
+        Some(e) => v.shift.end - c.time(last.location, e),
+        None => v.shift.end,
+    };
+    let mut latest_first = f64::NEG_INFINITY;
+    for k in (0..len).rev() {
+        let job = at(k);
+        let l = last_start(job, bound - job.service);
+        if l == f64::NEG_INFINITY {
+            return None;
+        }
+        if k > 0 {
+            bound = l - c.time(at(k - 1).location, job.location);
+        } else {
+            latest_first = l;
+        }
+    }
+    let first = at(0);
+    let departure = (latest_first - c.time(v.start, first.location)).max(v.shift.start);
+    if !departure.is_finite() {
+        return None;
+    }
+    // Forward from that departure.
+    let mut t = departure;
+    let mut prev = v.start;
+    for k in 0..len {
+        let job = at(k);
+        let arr = t + c.time(prev, job.location);
+        if let Some(m) = job.max_transit
+            && arr - departure > m + EPS
+        {
+            return None;
+        }
+        let st = first_start(job, arr)?;
+        t = st + job.service;
+        prev = job.location;
+    }
+    if let Some(e) = v.end {
+        t += c.time(prev, e);
+    }
+    if t > v.shift.end + EPS {
+        return None;
+    }
+    let duration = t - departure;
+    if v.max_duration.is_some_and(|m| duration > m + EPS) {
+        return None;
+    }
+    Some(Sim {
+        departure,
+        duration,
+    })
+}
+
+/// Why `job` cannot be served even alone: check it on each vehicle type and report the
+/// furthest stage any vehicle type reached; `NoRoom` when it fits some vehicle alone.
+pub(crate) fn explain(p: &Problem, j: usize) -> ReasonCode {
+    let job = &p.jobs[j];
+    let c = &p.costs;
+    let mut best = ReasonCode::NoVehicle;
+    // Codes are declared in check order, so a later code means the job got further.
+    let rank = |r: ReasonCode| r as u8;
+    for (vi, v) in p.vehicle_types.iter().enumerate() {
+        let direct_misses_window = {
+            let arr = v.shift.start + c.time(v.start, job.location);
+            match first_start(job, arr) {
+                None => true,
+                Some(st) => {
+                    st + job.service + v.end.map_or(0.0, |e| c.time(job.location, e))
+                        > v.shift.end + EPS
+                }
+            }
+        };
+        let reached = if !v.capabilities.covers(job.capabilities) {
+            ReasonCode::CapabilityMissing
+        } else if job.start_site.is_some_and(|s| s != v.start) {
+            ReasonCode::NoStartSite
+        } else if job.load.iter().zip(&v.capacity).any(|(l, cap)| l > cap) {
+            ReasonCode::CapacityExceeded
+        } else if !c.time(v.start, job.location).is_finite()
+            || v.end.is_some_and(|e| !c.time(job.location, e).is_finite())
+        {
+            ReasonCode::Unreachable
+        } else if direct_misses_window {
+            ReasonCode::WindowUnreachable
+        } else if job
+            .max_transit
+            .is_some_and(|m| c.time(v.start, job.location) > m + EPS)
+        {
+            ReasonCode::TransitTooShort
+        } else if v.max_stops == Some(0) {
+            ReasonCode::NoStopsAllowed
+        } else if simulate(p, vi, &[j as u32], None).is_none() {
+            ReasonCode::RouteTooLong
+        } else if v.count == Some(0) {
+            ReasonCode::NoVehicle
+        } else {
+            return ReasonCode::NoRoom;
+        };
+        if rank(reached) > rank(best) {
+            best = reached;
+        }
+    }
+    best
+}

@@ -1,0 +1,608 @@
+//! The search: an initial greedy construction, then ruin-and-recreate (SISR strings, greedy
+//! insertion with blinks) under simulated annealing, with a fleet-minimisation phase for the
+//! vehicles-then-distance objective (remove a route, absorb its jobs, guided by how long each
+//! job has been left out). Seeded, deadline-bounded, returns the best solution seen.
+//!
+//! Owns the search loop, its state and its random numbers. Must not depend on the checker
+//! (solutions are checked from outside) or on I/O.
+
+use std::time::{Duration, Instant};
+
+use super::PlannerError;
+use super::constraints::{RouteState, explain, first_start, simulate};
+use super::model::{
+    CostBreakdown, InitialRoute, Objective, Priority, Problem, Route, Solution, Stop, Summary,
+    Unassigned,
+};
+use super::operators::{RuinParams, recreate, ruin_strings, sort_removed};
+
+/// How to run [`solve`].
+#[derive(Debug, Clone)]
+pub struct SolveOptions {
+    /// Wall-clock budget; the best solution so far is returned when it runs out.
+    pub time_limit: Duration,
+    /// Seed of the search's random numbers.
+    pub seed: u64,
+    /// Stop after this many iterations. With a limit and a time budget that is never reached,
+    /// the result depends only on the seed and the input.
+    pub max_iterations: Option<u64>,
+    /// Warm start: routes to begin from; their locked leading stops stay in place.
+    pub initial: Vec<InitialRoute>,
+}
+
+impl Default for SolveOptions {
+    fn default() -> Self {
+        Self {
+            time_limit: Duration::from_secs(1),
+            seed: 1,
+            max_iterations: None,
+            initial: Vec::new(),
+        }
+    }
+}
+
+/// A small, fast, seeded generator (SplitMix64 seeding, xorshift64* steps): the search needs
+/// speed and reproducibility, not cryptographic quality.
+#[derive(Debug, Clone)]
+pub(crate) struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        Self(z | 1)
+    }
+
+    #[inline]
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Uniform in `[0, 1)`.
+    #[inline]
+    pub fn f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
+    /// Uniform in `0..n` (`n > 0`).
+    #[inline]
+    pub fn below(&mut self, n: usize) -> usize {
+        (((self.next_u64() >> 32) * n as u64) >> 32) as usize
+    }
+}
+
+/// Read-only data shared by the operators.
+pub(crate) struct Ctx<'a> {
+    pub p: &'a Problem,
+    /// Per job, the other jobs by increasing distance (truncated on large instances).
+    pub neighbours: Vec<Vec<u32>>,
+    /// An empty route per vehicle type, to evaluate opening a new route.
+    pub empty: Vec<RouteState>,
+    /// Per job, the summed load (for the "largest first" insertion order).
+    pub load_size: Vec<f64>,
+    /// Per job, the distance from its start site (for "farthest"/"closest" orders).
+    pub home_dist: Vec<f64>,
+    /// Extra insertion cost of opening a route under the vehicles-first objective.
+    pub new_route_penalty: f64,
+    /// Weight of travel time against cost (duration is the last criterion of `Cost`).
+    pub duration_weight: f64,
+}
+
+/// A solution under search.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub routes: Vec<RouteState>,
+    pub unassigned: Vec<u32>,
+    /// Route index per job, `u32::MAX` when unassigned.
+    pub route_of: Vec<u32>,
+    /// Non-empty routes per vehicle type.
+    pub used: Vec<usize>,
+    /// Non-empty routes.
+    pub nonempty: usize,
+}
+
+impl Clone for State {
+    fn clone(&self) -> Self {
+        Self {
+            routes: self.routes.clone(),
+            unassigned: self.unassigned.clone(),
+            route_of: self.route_of.clone(),
+            used: self.used.clone(),
+            nonempty: self.nonempty,
+        }
+    }
+
+    fn clone_from(&mut self, s: &Self) {
+        self.routes.clone_from(&s.routes);
+        self.unassigned.clone_from(&s.unassigned);
+        self.route_of.clone_from(&s.route_of);
+        self.used.clone_from(&s.used);
+        self.nonempty = s.nonempty;
+    }
+}
+
+impl State {
+    /// Copy the routes in `touched` (and the small bookkeeping) from `src`.
+    fn sync_from(&mut self, src: &State, touched: &[usize], dims: usize) {
+        while self.routes.len() < src.routes.len() {
+            self.routes.push(RouteState::new(0, dims));
+        }
+        for &r in touched {
+            if r < src.routes.len() {
+                self.routes[r].clone_from(&src.routes[r]);
+            }
+        }
+        self.routes.truncate(src.routes.len());
+        self.unassigned.clone_from(&src.unassigned);
+        self.used.clone_from(&src.used);
+        self.nonempty = src.nonempty;
+        for &j in &self.unassigned {
+            self.route_of[j as usize] = u32::MAX;
+        }
+        for &r in touched {
+            if r < self.routes.len() {
+                for &j in &self.routes[r].jobs {
+                    self.route_of[j as usize] = r as u32;
+                }
+            }
+        }
+    }
+}
+
+/// Lexicographic score: unassigned urgent, unassigned routine, vehicles (vehicles-first
+/// objective only), then cost.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Score {
+    pub urgent: usize,
+    pub routine: usize,
+    pub vehicles: usize,
+    pub cost: f64,
+}
+
+impl Score {
+    fn head(&self) -> (usize, usize, usize) {
+        (self.urgent, self.routine, self.vehicles)
+    }
+}
+
+fn score(ctx: &Ctx, s: &State) -> Score {
+    let p = ctx.p;
+    let urgent = s
+        .unassigned
+        .iter()
+        .filter(|&&j| p.jobs[j as usize].priority == Priority::Urgent)
+        .count();
+    let mut cost = 0.0;
+    for r in &s.routes {
+        if !r.is_empty() {
+            cost += r.cost(p);
+            if p.objective == Objective::Cost {
+                cost += ctx.duration_weight * r.duration;
+            }
+        }
+    }
+    Score {
+        urgent,
+        routine: s.unassigned.len() - urgent,
+        vehicles: if p.objective == Objective::VehiclesThenDistance {
+            s.nonempty
+        } else {
+            0
+        },
+        cost,
+    }
+}
+
+const RUIN: RuinParams = RuinParams {
+    avg_removed: 10.0,
+    max_string: 10.0,
+    split_rate: 0.5,
+    split_grow: 0.5,
+};
+const BLINK: f64 = 0.01;
+
+/// Solve `problem` within `options.time_limit`; deterministic for a seed and an iteration limit.
+pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution, PlannerError> {
+    let started = Instant::now();
+    let deadline = started + options.time_limit;
+    let p = problem;
+    let n = p.jobs.len();
+    let mut rng = Rng::new(options.seed);
+    let ctx = build_ctx(p);
+    let mut s = State {
+        routes: Vec::new(),
+        unassigned: Vec::new(),
+        route_of: vec![u32::MAX; n],
+        used: vec![0; p.vehicle_types.len()],
+        nonempty: 0,
+    };
+    // Warm start.
+    let mut seen = vec![false; n];
+    for (i, ir) in options.initial.iter().enumerate() {
+        if ir.vehicle_type >= p.vehicle_types.len() || ir.locked > ir.jobs.len() {
+            return Err(PlannerError::Invalid(format!(
+                "initial route {i}: bad vehicle type or locked count"
+            )));
+        }
+        if ir.jobs.is_empty() {
+            continue;
+        }
+        let mut r = RouteState::new(ir.vehicle_type, p.dims);
+        for &j in &ir.jobs {
+            if j >= n || std::mem::replace(&mut seen[j], true) {
+                return Err(PlannerError::Invalid(format!(
+                    "initial route {i}: job {j} unknown or repeated"
+                )));
+            }
+            r.jobs.push(j as u32);
+        }
+        r.locked = ir.locked;
+        if !r.update(p) {
+            return Err(PlannerError::Invalid(format!(
+                "initial route {i} is infeasible"
+            )));
+        }
+        let idx = s.routes.len();
+        for &j in &r.jobs {
+            s.route_of[j as usize] = idx as u32;
+        }
+        s.used[ir.vehicle_type] += 1;
+        s.nonempty += 1;
+        s.routes.push(r);
+    }
+    if let Some((vt, c)) = p
+        .vehicle_types
+        .iter()
+        .enumerate()
+        .find_map(|(i, v)| v.count.map(|c| (i, c)))
+        .filter(|(vt, c)| s.used[*vt] > *c)
+    {
+        return Err(PlannerError::Invalid(format!(
+            "initial routes use more than {c} vehicles of type {vt}"
+        )));
+    }
+    let mut pending: Vec<u32> = (0..n as u32).filter(|&j| !seen[j as usize]).collect();
+    sort_removed(&ctx, &mut pending, &mut rng);
+    // Urgent first, so that a full fleet leaves routine jobs out rather than urgent ones.
+    pending.sort_by_key(|&j| p.jobs[j as usize].priority != Priority::Urgent);
+    let mut touched = Vec::new();
+    recreate(
+        &ctx,
+        &mut s,
+        &mut rng,
+        &pending,
+        &mut touched,
+        0.0,
+        usize::MAX,
+    );
+
+    let mut iterations = 0u64;
+    let max_iter = options.max_iterations.unwrap_or(u64::MAX);
+    let budget = options.time_limit.as_secs_f64().max(1e-9);
+    let progress = |it: u64| -> f64 {
+        let t = started.elapsed().as_secs_f64() / budget;
+        match options.max_iterations {
+            Some(m) => t.max(it as f64 / m as f64),
+            None => t,
+        }
+    };
+
+    // Fleet minimisation for the vehicles-first objective.
+    if p.objective == Objective::VehiclesThenDistance && s.unassigned.is_empty() {
+        let lb = vehicle_lower_bound(p);
+        // Half of the budget: vehicles come first, and SA polishes distance afterwards.
+        let fleet_deadline = started + options.time_limit / 2;
+        let fleet_iter = options.max_iterations.map_or(u64::MAX, |m| m / 2);
+        fleet_minimise(
+            &ctx,
+            &mut s,
+            &mut rng,
+            lb,
+            &mut iterations,
+            fleet_iter,
+            fleet_deadline,
+        );
+    }
+
+    // Simulated annealing on the full lexicographic score.
+    let mut cur_score = score(&ctx, &s);
+    let mut best = s.clone();
+    let mut best_score = cur_score;
+    let mut cand = s.clone();
+    let scale = (cur_score.cost / (n.max(1) as f64)).max(1e-9);
+    let (t0, tf) = (0.3 * scale, 0.003 * scale);
+    let phase_start = progress(iterations);
+    let mut removed: Vec<u32> = Vec::with_capacity(64);
+    while iterations < max_iter && Instant::now() < deadline {
+        iterations += 1;
+        let frac =
+            ((progress(iterations) - phase_start) / (1.0 - phase_start).max(1e-9)).clamp(0.0, 1.0);
+        let temp = t0 * (tf / t0).powf(frac);
+        removed.clear();
+        touched.clear();
+        ruin_strings(&ctx, &mut cand, &mut rng, RUIN, &mut removed, &mut touched);
+        removed.append(&mut cand.unassigned);
+        sort_removed(&ctx, &mut removed, &mut rng);
+        recreate(
+            &ctx,
+            &mut cand,
+            &mut rng,
+            &removed,
+            &mut touched,
+            BLINK,
+            usize::MAX,
+        );
+        let sc = score(&ctx, &cand);
+        let accept = match sc.head().cmp(&cur_score.head()) {
+            std::cmp::Ordering::Less => true,
+            std::cmp::Ordering::Greater => false,
+            std::cmp::Ordering::Equal => {
+                sc.cost < cur_score.cost - temp * rng.f64().max(1e-300).ln()
+            }
+        };
+        if accept {
+            s.sync_from(&cand, &touched, p.dims);
+            cur_score = sc;
+            if (sc.head(), sc.cost) < (best_score.head(), best_score.cost) {
+                best.clone_from(&s);
+                best_score = sc;
+            }
+        } else {
+            cand.sync_from(&s, &touched, p.dims);
+        }
+    }
+    Ok(to_solution(p, &best))
+}
+
+fn build_ctx(p: &Problem) -> Ctx<'_> {
+    let n = p.jobs.len();
+    let c = &p.costs;
+    let keep = if n <= 400 { n.saturating_sub(1) } else { 150 };
+    let neighbours = (0..n)
+        .map(|a| {
+            let la = p.jobs[a].location;
+            let mut v: Vec<u32> = (0..n as u32).filter(|&b| b as usize != a).collect();
+            let key = |b: &u32| {
+                let lb = p.jobs[*b as usize].location;
+                c.distance(la, lb).min(c.distance(lb, la))
+            };
+            if v.len() > keep {
+                v.select_nth_unstable_by(keep, |x, y| key(x).total_cmp(&key(y)));
+                v.truncate(keep);
+            }
+            v.sort_by(|x, y| key(x).total_cmp(&key(y)));
+            v
+        })
+        .collect();
+    let empty = (0..p.vehicle_types.len())
+        .map(|vt| {
+            let mut r = RouteState::new(vt, p.dims);
+            r.update(p);
+            r
+        })
+        .collect();
+    let load_size = p
+        .jobs
+        .iter()
+        .map(|j| j.load.iter().map(|&l| l as f64).sum())
+        .collect();
+    let home_dist = p
+        .jobs
+        .iter()
+        .map(|j| {
+            let home = j
+                .start_site
+                .or(p.vehicle_types.first().map(|v| v.start))
+                .unwrap_or(j.location);
+            c.distance(home, j.location)
+        })
+        .collect();
+    let max_arc = p
+        .jobs
+        .iter()
+        .flat_map(|j| {
+            p.vehicle_types
+                .iter()
+                .map(move |v| c.distance(v.start, j.location))
+        })
+        .filter(|d| d.is_finite())
+        .fold(1.0f64, f64::max);
+    Ctx {
+        p,
+        neighbours,
+        empty,
+        load_size,
+        home_dist,
+        new_route_penalty: 10.0 * max_arc * 2.0 + 1.0,
+        duration_weight: if p.objective == Objective::Cost {
+            1e-6
+        } else {
+            0.0
+        },
+    }
+}
+
+/// A lower bound on the number of routes: total load over the largest capacity, per dimension.
+fn vehicle_lower_bound(p: &Problem) -> usize {
+    let mut lb = usize::from(!p.jobs.is_empty());
+    for d in 0..p.dims {
+        let cap = p
+            .vehicle_types
+            .iter()
+            .map(|v| v.capacity[d])
+            .max()
+            .unwrap_or(0);
+        let tot: i64 = p.jobs.iter().map(|j| j.load[d]).sum();
+        if cap > 0 {
+            lb = lb.max(((tot + cap - 1) / cap) as usize);
+        }
+    }
+    lb
+}
+
+/// Remove one route at a time and try to absorb its jobs into the others (no new routes),
+/// accepting a change when fewer jobs are out or when the jobs left out have been out less
+/// often (SISR's fleet minimisation). Keeps the last solution that served everything.
+fn fleet_minimise(
+    ctx: &Ctx,
+    s: &mut State,
+    rng: &mut Rng,
+    lb: usize,
+    iterations: &mut u64,
+    max_iter: u64,
+    deadline: Instant,
+) {
+    let p = ctx.p;
+    let n = p.jobs.len();
+    let mut absences = vec![0u64; n];
+    let mut removed = Vec::new();
+    let mut touched = Vec::new();
+    'outer: while s.nonempty > lb {
+        // Remove the removable route with the fewest jobs.
+        let Some(victim) = (0..s.routes.len())
+            .filter(|&r| !s.routes[r].is_empty() && s.routes[r].locked == 0)
+            .min_by_key(|&r| (s.routes[r].jobs.len(), rng.below(1000)))
+        else {
+            return;
+        };
+        let mut work = s.clone();
+        let target = s.nonempty - 1;
+        {
+            let r = &mut work.routes[victim];
+            for &j in &r.jobs {
+                work.route_of[j as usize] = u32::MAX;
+            }
+            work.unassigned.append(&mut r.jobs);
+            r.update(p);
+            work.used[r.vt] -= 1;
+            work.nonempty -= 1;
+        }
+        let mut cand = work.clone();
+        let sum_abs =
+            |st: &State, a: &[u64]| st.unassigned.iter().map(|&j| a[j as usize]).sum::<u64>();
+        loop {
+            if *iterations >= max_iter || Instant::now() >= deadline {
+                break 'outer;
+            }
+            *iterations += 1;
+            removed.clear();
+            touched.clear();
+            ruin_strings(ctx, &mut cand, rng, RUIN, &mut removed, &mut touched);
+            removed.append(&mut cand.unassigned);
+            sort_removed(ctx, &mut removed, rng);
+            recreate(ctx, &mut cand, rng, &removed, &mut touched, BLINK, target);
+            let accept = cand.unassigned.len() < work.unassigned.len()
+                || sum_abs(&cand, &absences) < sum_abs(&work, &absences);
+            if accept {
+                work.sync_from(&cand, &touched, p.dims);
+            } else {
+                cand.sync_from(&work, &touched, p.dims);
+            }
+            for &j in &work.unassigned {
+                absences[j as usize] += 1;
+            }
+            if work.unassigned.is_empty() {
+                s.clone_from(&work);
+                continue 'outer;
+            }
+        }
+    }
+}
+
+/// Turn the search state into the public solution with schedules and reasons.
+pub(crate) fn to_solution(p: &Problem, s: &State) -> Solution {
+    let c = &p.costs;
+    let mut routes = Vec::new();
+    for r in s.routes.iter().filter(|r| !r.is_empty()) {
+        let v = &p.vehicle_types[r.vt];
+        let sim = simulate(p, r.vt, &r.jobs, None);
+        let departure = sim.map_or(v.shift.start, |x| x.departure);
+        let mut load = r.load.clone();
+        let load_start = load.clone();
+        let mut t = departure;
+        let mut prev = v.start;
+        let mut stops = Vec::with_capacity(r.jobs.len());
+        let mut distance = 0.0;
+        for &j in &r.jobs {
+            let job = &p.jobs[j as usize];
+            let arrival = t + c.time(prev, job.location);
+            distance += c.distance(prev, job.location);
+            let start = first_start(job, arrival).unwrap_or(arrival);
+            t = start + job.service;
+            for (l, d) in load.iter_mut().zip(&job.load) {
+                *l -= d;
+            }
+            stops.push(Stop {
+                job: j as usize,
+                job_id: job.id.clone(),
+                arrival,
+                start,
+                departure: t,
+                load_after: load.clone(),
+            });
+            prev = job.location;
+        }
+        let end_arrival = v.end.map(|e| {
+            distance += c.distance(prev, e);
+            t + c.time(prev, e)
+        });
+        let end = end_arrival.unwrap_or(t);
+        let raw = v.fixed_cost + v.cost_per_distance * distance;
+        let total = v.route_cost(distance);
+        routes.push(Route {
+            vehicle_type: r.vt,
+            vehicle_id: v.id.clone(),
+            departure,
+            load_start,
+            stops,
+            end_arrival,
+            distance,
+            duration: end - departure,
+            cost: CostBreakdown {
+                fixed: v.fixed_cost,
+                distance: v.cost_per_distance * distance,
+                capped: total < raw,
+                total,
+            },
+            locked: r.locked,
+        });
+    }
+    let mut unassigned: Vec<Unassigned> = s
+        .unassigned
+        .iter()
+        .map(|&j| {
+            let code = explain(p, j as usize);
+            Unassigned {
+                job: j as usize,
+                job_id: p.jobs[j as usize].id.clone(),
+                code,
+                reason: code.message().into(),
+            }
+        })
+        .collect();
+    unassigned.sort_by_key(|u| u.job);
+    let urgent = unassigned
+        .iter()
+        .filter(|u| p.jobs[u.job].priority == Priority::Urgent)
+        .count();
+    let summary = Summary {
+        vehicles: routes.len(),
+        distance: routes.iter().map(|r| r.distance).sum(),
+        cost: routes.iter().map(|r| r.cost.total).sum(),
+        duration: routes.iter().map(|r| r.duration).sum(),
+        unassigned_urgent: urgent,
+        unassigned_routine: unassigned.len() - urgent,
+    };
+    Solution {
+        routes,
+        unassigned,
+        summary,
+    }
+}

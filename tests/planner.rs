@@ -1,0 +1,1 @@
+//! Planner integration tests.
