@@ -19,7 +19,9 @@ use crate::roads::{self, ImportOptions, RoadGraph};
 #[derive(Debug, clap::Subcommand)]
 pub enum GraphCommand {
     /// Import an OSM extract (.osm.pbf, .osm, .osm.gz) with the motorbike profile into a graph file.
-    #[command(after_help = "Example:\n  antar graph import ../shared/osm/monaco.osm.pbf -o monaco.graph")]
+    #[command(
+        after_help = "Example:\n  antar graph import ../shared/osm/monaco.osm.pbf -o monaco.graph"
+    )]
     Import {
         /// The OSM extract.
         extract: PathBuf,
@@ -31,7 +33,9 @@ pub enum GraphCommand {
         snap_limit_m: f64,
     },
     /// Fastest motorbike route between two points, as JSON with a GeoJSON LineString.
-    #[command(after_help = "Example:\n  antar graph route --graph monaco.graph --from 43.7384,7.4246 --to 43.7311,7.4197")]
+    #[command(
+        after_help = "Example:\n  antar graph route --graph monaco.graph --from 43.7384,7.4246 --to 43.7311,7.4197"
+    )]
     Route {
         /// Graph file from `antar graph import`.
         #[arg(long)]
@@ -47,8 +51,10 @@ pub enum GraphCommand {
         snap_limit_m: Option<f64>,
     },
     /// Travel-time and distance matrix between points read from a CSV file with a `lat,lon` header.
-    #[command(after_help = "Example:\n  antar graph matrix --graph monaco.graph --points points.csv --format csv\n\n\
-        points.csv:\n  lat,lon\n  43.7384,7.4246\n  43.7311,7.4197")]
+    #[command(
+        after_help = "Example:\n  antar graph matrix --graph monaco.graph --points points.csv --format csv\n\n\
+        points.csv:\n  lat,lon\n  43.7384,7.4246\n  43.7311,7.4197"
+    )]
     Matrix {
         /// Graph file from `antar graph import`.
         #[arg(long)]
@@ -64,9 +70,11 @@ pub enum GraphCommand {
         snap_limit_m: Option<f64>,
     },
     /// Measure import, load, contraction, matrices (CH vs Dijkstra) and route queries.
-    #[command(after_help = "Examples:\n  antar graph bench\n  antar graph bench --extract ../shared/osm/monaco.osm.pbf --points 500\n  \
+    #[command(
+        after_help = "Examples:\n  antar graph bench\n  antar graph bench --extract ../shared/osm/monaco.osm.pbf --points 500\n  \
         antar graph bench --extract none --scale 1000000\n\n\
-        Without --extract, every *.osm.pbf in $ANTAR_SHARED_DIR/osm (default ../shared/osm) is used.")]
+        Without --extract, every *.osm.pbf in $ANTAR_SHARED_DIR/osm (default ../shared/osm) is used."
+    )]
     Bench {
         /// Extracts to measure (default: all shared *.osm.pbf; `none` for none).
         #[arg(long)]
@@ -93,7 +101,9 @@ pub enum GraphCommand {
 #[derive(Debug, clap::Subcommand)]
 pub enum SynthCommand {
     /// The Banyuwangi-like demo town.
-    #[command(after_help = "Example:\n  antar graph synth town -o fixtures/roads/banyuwangi-town.osm")]
+    #[command(
+        after_help = "Example:\n  antar graph synth town -o fixtures/roads/banyuwangi-town.osm"
+    )]
     Town {
         /// Output .osm file.
         #[arg(short, long)]
@@ -129,17 +139,34 @@ pub enum Format {
 /// Run one graph command.
 pub fn run(cmd: GraphCommand) -> anyhow::Result<()> {
     match cmd {
-        GraphCommand::Import { extract, output, snap_limit_m } => {
-            let opts = ImportOptions { progress: true, snap_limit_m };
+        GraphCommand::Import {
+            extract,
+            output,
+            snap_limit_m,
+        } => {
+            let opts = ImportOptions {
+                progress: true,
+                snap_limit_m,
+            };
             let (graph, report) = roads::import(&extract, &opts)?;
             graph.save(&output)?;
-            eprintln!("{}: {report}; wrote {}", extract.display(), output.display());
+            eprintln!(
+                "{}: {report}; wrote {}",
+                extract.display(),
+                output.display()
+            );
             Ok(())
         }
-        GraphCommand::Route { graph, from, to, snap_limit_m } => {
+        GraphCommand::Route {
+            graph,
+            from,
+            to,
+            snap_limit_m,
+        } => {
             let graph = load(&graph, snap_limit_m)?;
             let route = graph.route(from, to)?;
-            let coordinates: Vec<[f64; 2]> = route.geometry.iter().map(|p| [p.lon(), p.lat()]).collect();
+            let coordinates: Vec<[f64; 2]> =
+                route.geometry.iter().map(|p| [p.lon(), p.lat()]).collect();
             let json = serde_json::json!({
                 "duration_s": route.duration_s,
                 "distance_m": route.distance_m,
@@ -148,10 +175,17 @@ pub fn run(cmd: GraphCommand) -> anyhow::Result<()> {
             writeln!(std::io::stdout().lock(), "{json}")?;
             Ok(())
         }
-        GraphCommand::Matrix { graph, points, format, snap_limit_m } => {
+        GraphCommand::Matrix {
+            graph,
+            points,
+            format,
+            snap_limit_m,
+        } => {
             let pts = read_points(&points)?;
             let graph = load(&graph, snap_limit_m)?;
-            let m = graph.matrix(&pts).with_context(|| format!("points from {}", points.display()))?;
+            let m = graph
+                .matrix(&pts)
+                .with_context(|| format!("points from {}", points.display()))?;
             let mut out = BufWriter::new(std::io::stdout().lock());
             match format {
                 Format::Json => serde_json::to_writer(&mut out, &matrix_json(&m))?,
@@ -160,7 +194,12 @@ pub fn run(cmd: GraphCommand) -> anyhow::Result<()> {
                     for i in 0..m.len() {
                         for j in 0..m.len() {
                             let f = |v: Option<u32>| v.map(|x| x.to_string()).unwrap_or_default();
-                            writeln!(out, "{i},{j},{},{}", f(m.duration_s(i, j)), f(m.distance_m(i, j)))?;
+                            writeln!(
+                                out,
+                                "{i},{j},{},{}",
+                                f(m.duration_s(i, j)),
+                                f(m.distance_m(i, j))
+                            )?;
                         }
                     }
                 }
@@ -168,15 +207,35 @@ pub fn run(cmd: GraphCommand) -> anyhow::Result<()> {
             writeln!(out)?;
             Ok(())
         }
-        GraphCommand::Bench { extract, points, routes, scale, seed } => bench(extract, points, routes, scale, seed),
+        GraphCommand::Bench {
+            extract,
+            points,
+            routes,
+            scale,
+            seed,
+        } => bench(extract, points, routes, scale, seed),
         GraphCommand::Synth(SynthCommand::Town { output, seed }) => {
             let stats = roads::synth::town(seed, BufWriter::new(create(&output)?))?;
-            eprintln!("wrote {} ({} nodes, {} ways)", output.display(), stats.nodes, stats.ways);
+            eprintln!(
+                "wrote {} ({} nodes, {} ways)",
+                output.display(),
+                stats.nodes,
+                stats.ways
+            );
             Ok(())
         }
-        GraphCommand::Synth(SynthCommand::Grid { nodes, output, seed }) => {
+        GraphCommand::Synth(SynthCommand::Grid {
+            nodes,
+            output,
+            seed,
+        }) => {
             let stats = roads::synth::grid(nodes, seed, BufWriter::new(create(&output)?))?;
-            eprintln!("wrote {} ({} nodes, {} ways)", output.display(), stats.nodes, stats.ways);
+            eprintln!(
+                "wrote {} ({} nodes, {} ways)",
+                output.display(),
+                stats.nodes,
+                stats.ways
+            );
             Ok(())
         }
     }
@@ -209,12 +268,23 @@ pub fn matrix_json(m: &TravelMatrix) -> serde_json::Value {
 
 /// Read points from a CSV file with a `lat,lon` header (other columns are ignored).
 pub fn read_points(path: &Path) -> anyhow::Result<Vec<LatLon>> {
-    let file = std::fs::File::open(path).with_context(|| format!("cannot open points file {}", path.display()))?;
-    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(file);
-    let headers = rdr.headers().with_context(|| format!("{}: line 1: cannot read the header", path.display()))?.clone();
+    let file = std::fs::File::open(path)
+        .with_context(|| format!("cannot open points file {}", path.display()))?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_reader(file);
+    let headers = rdr
+        .headers()
+        .with_context(|| format!("{}: line 1: cannot read the header", path.display()))?
+        .clone();
     let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
     let (Some(lat_col), Some(lon_col)) = (col("lat"), col("lon")) else {
-        bail!("{}: line 1: expected a header with `lat` and `lon` columns, got {:?}", path.display(), headers.iter().collect::<Vec<_>>());
+        bail!(
+            "{}: line 1: expected a header with `lat` and `lon` columns, got {:?}",
+            path.display(),
+            headers.iter().collect::<Vec<_>>()
+        );
     };
     let mut points = Vec::new();
     for record in rdr.records() {
@@ -223,15 +293,22 @@ pub fn read_points(path: &Path) -> anyhow::Result<Vec<LatLon>> {
         let field = |i: usize, what: &str| -> anyhow::Result<f64> {
             let text = record.get(i).unwrap_or("");
             text.parse::<f64>().map_err(|_| {
-                anyhow::anyhow!("{}: line {line}: expected a decimal {what}, got {text:?}", path.display())
+                anyhow::anyhow!(
+                    "{}: line {line}: expected a decimal {what}, got {text:?}",
+                    path.display()
+                )
             })
         };
         let (lat, lon) = (field(lat_col, "latitude")?, field(lon_col, "longitude")?);
-        let p = LatLon::new(lat, lon).map_err(|e| anyhow::anyhow!("{}: line {line}: {e}", path.display()))?;
+        let p = LatLon::new(lat, lon)
+            .map_err(|e| anyhow::anyhow!("{}: line {line}: {e}", path.display()))?;
         points.push(p);
     }
     if points.is_empty() {
-        bail!("{}: expected at least one `lat,lon` row after the header", path.display());
+        bail!(
+            "{}: expected at least one `lat,lon` row after the header",
+            path.display()
+        );
     }
     Ok(points)
 }
@@ -251,7 +328,10 @@ pub fn random_points(graph: &RoadGraph, n: usize, seed: u64) -> Vec<LatLon> {
         .map(|_| {
             let line = &lines[rng.random_range(0..lines.len())];
             let p = line[rng.random_range(0..line.len())];
-            let (dlat, dlon) = (rng.random_range(-0.0003..0.0003), rng.random_range(-0.0003..0.0003));
+            let (dlat, dlon) = (
+                rng.random_range(-0.0003..0.0003),
+                rng.random_range(-0.0003..0.0003),
+            );
             LatLon::new(p.lat() + dlat, p.lon() + dlon).unwrap_or(p)
         })
         .collect()
@@ -269,7 +349,13 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-fn bench(extracts: Vec<PathBuf>, points: usize, routes: usize, scale: Option<usize>, seed: u64) -> anyhow::Result<()> {
+fn bench(
+    extracts: Vec<PathBuf>,
+    points: usize,
+    routes: usize,
+    scale: Option<usize>,
+    seed: u64,
+) -> anyhow::Result<()> {
     let extracts: Vec<PathBuf> = if extracts.is_empty() {
         let dir = shared_dir().join("osm");
         let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -280,7 +366,10 @@ fn bench(extracts: Vec<PathBuf>, points: usize, routes: usize, scale: Option<usi
         found.sort();
         found
     } else {
-        extracts.into_iter().filter(|p| p.as_os_str() != "none").collect()
+        extracts
+            .into_iter()
+            .filter(|p| p.as_os_str() != "none")
+            .collect()
     };
     let tmp = std::env::temp_dir().join(format!("antar-bench-{}", std::process::id()));
     std::fs::create_dir_all(&tmp)?;
@@ -311,12 +400,16 @@ fn bench(extracts: Vec<PathBuf>, points: usize, routes: usize, scale: Option<usi
         let t = Instant::now();
         let reference = graph.reference_durations_ms(&pts)?;
         let dijkstra_time = t.elapsed();
-        let mismatches = ch1.iter().zip(&reference).filter(|(a, b)| a != b).count() + ch1.iter().zip(&ch2).filter(|(a, b)| a != b).count();
+        let mismatches = ch1.iter().zip(&reference).filter(|(a, b)| a != b).count()
+            + ch1.iter().zip(&ch2).filter(|(a, b)| a != b).count();
         let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed);
         let mut samples = Vec::with_capacity(routes);
         let mut failures = 0;
         for _ in 0..routes {
-            let (a, b) = (pts[rng.random_range(0..pts.len())], pts[rng.random_range(0..pts.len())]);
+            let (a, b) = (
+                pts[rng.random_range(0..pts.len())],
+                pts[rng.random_range(0..pts.len())],
+            );
             let t = Instant::now();
             let r = graph.route(a, b);
             samples.push(t.elapsed());
@@ -324,7 +417,10 @@ fn bench(extracts: Vec<PathBuf>, points: usize, routes: usize, scale: Option<usi
         }
         samples.sort();
         let median = samples.get(samples.len() / 2).copied().unwrap_or_default();
-        let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
         println!(
             "| {name} | {} / {} | {:.0} | {:.0} | {:.1} | {:.1} | {:.1} | {:.0} | {:.1}x | {mismatches} | {:.1}{} |",
             report.nodes,
@@ -337,7 +433,11 @@ fn bench(extracts: Vec<PathBuf>, points: usize, routes: usize, scale: Option<usi
             ms(dijkstra_time),
             dijkstra_time.as_secs_f64() / ch1_time.as_secs_f64(),
             median.as_secs_f64() * 1e6,
-            if failures > 0 { format!(" ({failures} unroutable)") } else { String::new() },
+            if failures > 0 {
+                format!(" ({failures} unroutable)")
+            } else {
+                String::new()
+            },
         );
     }
     if let Some(nodes) = scale {

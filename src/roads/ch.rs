@@ -64,7 +64,11 @@ struct Witness {
 
 impl Witness {
     fn new(n: usize) -> Self {
-        Self { dist: vec![NONE; n], touched: Vec::new(), heap: BinaryHeap::new() }
+        Self {
+            dist: vec![NONE; n],
+            touched: Vec::new(),
+            heap: BinaryHeap::new(),
+        }
     }
 
     fn reset(&mut self) {
@@ -76,7 +80,15 @@ impl Witness {
     }
 
     /// Distances from `source` avoiding `skip`, up to `max` and `limit` settled nodes.
-    fn run(&mut self, out: &[Vec<(u32, u32)>], weight: &[(u32, u32)], source: u32, skip: u32, max: u32, limit: usize) {
+    fn run(
+        &mut self,
+        out: &[Vec<(u32, u32)>],
+        weight: &[(u32, u32)],
+        source: u32,
+        skip: u32,
+        max: u32,
+        limit: usize,
+    ) {
         self.reset();
         self.dist[source as usize] = 0;
         self.touched.push(source);
@@ -161,7 +173,11 @@ impl Builder {
         }
         for &(u, e_in) in &self.inn[v as usize] {
             let t_in = self.weight[e_in as usize].0;
-            let max = v_out.iter().filter(|(w, _)| *w != u).map(|(_, e)| t_in + self.weight[*e as usize].0).max();
+            let max = v_out
+                .iter()
+                .filter(|(w, _)| *w != u)
+                .map(|(_, e)| t_in + self.weight[*e as usize].0)
+                .max();
             let Some(max) = max else { continue };
             ws.run(&self.out, &self.weight, u, v, max, limit);
             for &(w, e_out) in v_out {
@@ -209,8 +225,12 @@ impl Ch {
         let mut ws = Witness::new(n);
         let mut buf = Vec::new();
         let mut deleted = vec![0u32; n];
-        let mut priority: Vec<i64> = (0..n as u32).map(|v| b.priority(v, &deleted, &mut ws, &mut buf)).collect();
-        let mut heap: BinaryHeap<Reverse<(i64, u32)>> = (0..n as u32).map(|v| Reverse((priority[v as usize], v))).collect();
+        let mut priority: Vec<i64> = (0..n as u32)
+            .map(|v| b.priority(v, &deleted, &mut ws, &mut buf))
+            .collect();
+        let mut heap: BinaryHeap<Reverse<(i64, u32)>> = (0..n as u32)
+            .map(|v| Reverse((priority[v as usize], v)))
+            .collect();
         let mut contracted = vec![false; n];
         let mut up_lists: Vec<Vec<Arc>> = vec![Vec::new(); n];
         let mut down_lists: Vec<Vec<Arc>> = vec![Vec::new(); n];
@@ -237,13 +257,23 @@ impl Ch {
             for &(w, e) in &out {
                 b.inn[w as usize].retain(|x| x.0 != v);
                 let (time, dist) = b.weight[e as usize];
-                up_lists[vi].push(Arc { head: w, time, dist, id: e });
+                up_lists[vi].push(Arc {
+                    head: w,
+                    time,
+                    dist,
+                    id: e,
+                });
                 neighbours.push(w);
             }
             for &(u, e) in &inn {
                 b.out[u as usize].retain(|x| x.0 != v);
                 let (time, dist) = b.weight[e as usize];
-                down_lists[vi].push(Arc { head: u, time, dist, id: e });
+                down_lists[vi].push(Arc {
+                    head: u,
+                    time,
+                    dist,
+                    id: e,
+                });
                 neighbours.push(u);
             }
             for s in std::mem::take(&mut buf) {
@@ -260,7 +290,13 @@ impl Ch {
         }
         let (up_first, up) = csr(up_lists);
         let (down_first, down) = csr(down_lists);
-        Ch { up_first, up, down_first, down, unpack: b.unpack }
+        Ch {
+            up_first,
+            up,
+            down_first,
+            down,
+            unpack: b.unpack,
+        }
     }
 
     /// Number of nodes.
@@ -269,7 +305,11 @@ impl Ch {
     }
 
     fn arcs(&self, forward: bool, v: u32) -> &[Arc] {
-        let (first, arcs) = if forward { (&self.up_first, &self.up) } else { (&self.down_first, &self.down) };
+        let (first, arcs) = if forward {
+            (&self.up_first, &self.up)
+        } else {
+            (&self.down_first, &self.down)
+        };
         &arcs[first[v as usize] as usize..first[v as usize + 1] as usize]
     }
 
@@ -289,7 +329,11 @@ impl Ch {
 
     /// Fastest path between seed sets: `(time, dist, payloads, source seed node, target seed node)`.
     /// Seeds are `(node, time, dist)` offsets already paid to reach / leave the node.
-    pub fn query(&self, sources: &[(u32, u32, u32)], targets: &[(u32, u32, u32)]) -> Option<(u32, u32, Vec<u32>, u32, u32)> {
+    pub fn query(
+        &self,
+        sources: &[(u32, u32, u32)],
+        targets: &[(u32, u32, u32)],
+    ) -> Option<(u32, u32, Vec<u32>, u32, u32)> {
         WORKSPACE.with(|cell| {
             let mut guard = cell.borrow_mut();
             let ws = &mut *guard;
@@ -322,7 +366,11 @@ impl Ch {
             if fmin >= best.0 && bmin >= best.0 {
                 break;
             }
-            let (s, other, forward) = if fmin <= bmin { (&mut *f, &*b, true) } else { (&mut *b, &*f, false) };
+            let (s, other, forward) = if fmin <= bmin {
+                (&mut *f, &*b, true)
+            } else {
+                (&mut *b, &*f, false)
+            };
             // Only stale entries left on this side: its heap is now empty, look again.
             let Some((v, d)) = s.pop() else { continue };
             let o = other.dist[v as usize];
@@ -359,7 +407,12 @@ impl Ch {
 
     /// Bucket many-to-many: row-major `(times, dists)` for every source × target, `NONE` when
     /// unreachable. Runs on `threads` threads (sources and targets are split between them).
-    pub fn many_to_many(&self, sources: &[Vec<(u32, u32, u32)>], targets: &[Vec<(u32, u32, u32)>], threads: usize) -> (Vec<u32>, Vec<u32>) {
+    pub fn many_to_many(
+        &self,
+        sources: &[Vec<(u32, u32, u32)>],
+        targets: &[Vec<(u32, u32, u32)>],
+        threads: usize,
+    ) -> (Vec<u32>, Vec<u32>) {
         let n = self.len();
         let threads = threads.max(1);
         // Backward searches fill buckets: (node, target, time, dist).
@@ -388,7 +441,10 @@ impl Ch {
                     })
                 })
                 .collect();
-            handles.into_iter().map(|h| h.join().expect("bucket search thread panicked")).collect()
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("bucket search thread panicked"))
+                .collect()
         });
         let mut first = vec![0u32; n + 1];
         for part in &parts {
@@ -418,7 +474,11 @@ impl Ch {
         }
         let rows_per = sources.len().div_ceil(threads).max(1);
         std::thread::scope(|scope| {
-            for ((src, trow), drow) in sources.chunks(rows_per).zip(times.chunks_mut(rows_per * m)).zip(dists.chunks_mut(rows_per * m)) {
+            for ((src, trow), drow) in sources
+                .chunks(rows_per)
+                .zip(times.chunks_mut(rows_per * m))
+                .zip(dists.chunks_mut(rows_per * m))
+            {
                 let (first, buckets) = (&first, &buckets);
                 scope.spawn(move || {
                     let mut s = Search::default();
@@ -431,7 +491,9 @@ impl Ch {
                         }
                         while let Some((v, d)) = s.pop() {
                             let dm = s.dist_m[v as usize];
-                            for &(j, t, dd) in &buckets[first[v as usize] as usize..first[v as usize + 1] as usize] {
+                            for &(j, t, dd) in
+                                &buckets[first[v as usize] as usize..first[v as usize + 1] as usize]
+                            {
                                 let total = d.saturating_add(t);
                                 if total < trow[j as usize] {
                                     trow[j as usize] = total;
@@ -573,7 +635,11 @@ mod tests {
             g.add_node(());
         }
         for e in edges {
-            g.add_edge(NodeIndex::new(e.from as usize), NodeIndex::new(e.to as usize), e.time);
+            g.add_edge(
+                NodeIndex::new(e.from as usize),
+                NodeIndex::new(e.to as usize),
+                e.time,
+            );
         }
         let d = dijkstra(&g, NodeIndex::new(s), None, |e| *e.weight());
         (0..n).map(|t| d.get(&NodeIndex::new(t)).copied()).collect()
@@ -590,9 +656,17 @@ mod tests {
                 let want = oracle(n, &edges, s);
                 for t in 0..n {
                     let got = ch.query(&[(s as u32, 0, 0)], &[(t as u32, 0, 0)]);
-                    assert_eq!(got.as_ref().map(|r| r.0), want[t], "seed {seed}: query {s} -> {t}");
+                    assert_eq!(
+                        got.as_ref().map(|r| r.0),
+                        want[t],
+                        "seed {seed}: query {s} -> {t}"
+                    );
                     let m = times[s * n + t];
-                    assert_eq!((m != NONE).then_some(m), want[t], "seed {seed}: matrix {s} -> {t}");
+                    assert_eq!(
+                        (m != NONE).then_some(m),
+                        want[t],
+                        "seed {seed}: matrix {s} -> {t}"
+                    );
                     // The unpacked path is a real path of the same length.
                     if let Some((time, _, payloads, a, b)) = got {
                         let mut at = a;
@@ -603,7 +677,11 @@ mod tests {
                             at = e.to;
                             sum += e.time;
                         }
-                        assert_eq!((at, sum), (b, time), "seed {seed}: unpacked path {s} -> {t}");
+                        assert_eq!(
+                            (at, sum),
+                            (b, time),
+                            "seed {seed}: unpacked path {s} -> {t}"
+                        );
                     }
                 }
             }
@@ -613,7 +691,13 @@ mod tests {
     #[test]
     fn seeds_with_offsets_are_added_to_the_path() {
         // 0 -> 1 -> 2 with a direct but slow 0 -> 2.
-        let e = |from, to, time, payload| InputEdge { from, to, time, dist: time, payload };
+        let e = |from, to, time, payload| InputEdge {
+            from,
+            to,
+            time,
+            dist: time,
+            payload,
+        };
         let ch = Ch::build(3, &[e(0, 1, 10, 0), e(1, 2, 10, 1), e(0, 2, 50, 2)]);
         let r = ch.query(&[(0, 5, 5)], &[(2, 7, 7)]).unwrap();
         assert_eq!((r.0, r.1), (32, 32));

@@ -63,7 +63,14 @@ pub(crate) fn to_bytes(g: &RoadGraph) -> Vec<u8> {
     w.coords(&g.nodes);
     w.len(g.segments.len());
     for s in &g.segments {
-        for v in [s.from, s.to, s.shape_start, s.shape_end, s.time_ms, s.len_dm] {
+        for v in [
+            s.from,
+            s.to,
+            s.shape_start,
+            s.shape_end,
+            s.time_ms,
+            s.len_dm,
+        ] {
             w.u32(v);
         }
         w.u32(s.forward as u32 | (s.backward as u32) << 1);
@@ -105,31 +112,50 @@ impl Reader<'_> {
         Ok(s)
     }
     fn u32(&mut self) -> Result<u32, Short> {
-        Ok(u32::from_le_bytes(self.take(4)?.try_into().map_err(|_| Short)?))
+        Ok(u32::from_le_bytes(
+            self.take(4)?.try_into().map_err(|_| Short)?,
+        ))
     }
     fn words(&mut self, per_item: usize) -> Result<impl Iterator<Item = u32> + '_, Short> {
         let n = self.u32()? as usize;
         let bytes = self.take(n.checked_mul(per_item * 4).ok_or(Short)?)?;
-        Ok(bytes.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])))
+        Ok(bytes
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])))
     }
     fn coords(&mut self) -> Result<Vec<[i32; 2]>, Short> {
         let w: Vec<u32> = self.words(2)?.collect();
-        Ok(w.chunks_exact(2).map(|c| [c[0] as i32, c[1] as i32]).collect())
+        Ok(w.chunks_exact(2)
+            .map(|c| [c[0] as i32, c[1] as i32])
+            .collect())
     }
     fn u32s(&mut self) -> Result<Vec<u32>, Short> {
         Ok(self.words(1)?.collect())
     }
     fn arcs(&mut self) -> Result<Vec<Arc>, Short> {
         let w: Vec<u32> = self.words(4)?.collect();
-        Ok(w.chunks_exact(4).map(|c| Arc { head: c[0], time: c[1], dist: c[2], id: c[3] }).collect())
+        Ok(w.chunks_exact(4)
+            .map(|c| Arc {
+                head: c[0],
+                time: c[1],
+                dist: c[2],
+                id: c[3],
+            })
+            .collect())
     }
 }
 
 /// Parse bytes written by [`to_bytes`]; `path` only names the file in errors.
 pub(crate) fn from_bytes(path: &Path, bytes: &[u8]) -> Result<RoadGraph, RoadsError> {
-    let bad = |problem: String| RoadsError::GraphFile { path: path.to_owned(), problem };
+    let bad = |problem: String| RoadsError::GraphFile {
+        path: path.to_owned(),
+        problem,
+    };
     if bytes.len() < 20 || &bytes[..8] != MAGIC {
-        return Err(bad("not an antar graph file (wrong magic bytes); create one with `antar graph import`".into()));
+        return Err(bad(
+            "not an antar graph file (wrong magic bytes); create one with `antar graph import`"
+                .into(),
+        ));
     }
     let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
     if version != FORMAT_VERSION {
@@ -149,12 +175,16 @@ pub(crate) fn from_bytes(path: &Path, bytes: &[u8]) -> Result<RoadGraph, RoadsEr
     if Sha256::digest(payload).as_slice() != &bytes[20 + len as usize..] {
         return Err(bad("checksum mismatch: the file is corrupt".into()));
     }
-    parse_payload(payload).map_err(|Short| bad("payload is inconsistent with its checksum-valid header".into()))?
+    parse_payload(payload)
+        .map_err(|Short| bad("payload is inconsistent with its checksum-valid header".into()))?
         .ok_or_else(|| bad("graph references out of range: the file is corrupt".into()))
 }
 
 fn parse_payload(payload: &[u8]) -> Result<Option<RoadGraph>, Short> {
-    let mut r = Reader { bytes: payload, at: 0 };
+    let mut r = Reader {
+        bytes: payload,
+        at: 0,
+    };
     let nodes = r.coords()?;
     let segment_words: Vec<u32> = r.words(7)?.collect();
     let segments: Vec<Segment> = segment_words
@@ -188,14 +218,19 @@ fn parse_payload(payload: &[u8]) -> Result<Option<RoadGraph>, Short> {
     // Validate every index once here so queries can index without checks failing later.
     let n = nodes.len() as u32;
     let ok_segments = segments.iter().all(|s| {
-        s.from < n && s.to < n && s.shape_start < s.shape_end && s.shape_end as usize <= shape.len()
+        s.from < n
+            && s.to < n
+            && s.shape_start < s.shape_end
+            && s.shape_end as usize <= shape.len()
             && s.shape_end - s.shape_start >= 2
     });
     let ok_csr = |first: &[u32], arcs: &[Arc]| {
         first.len() == nodes.len() + 1
             && first.windows(2).all(|w| w[0] <= w[1])
             && first.last().is_some_and(|&l| l as usize == arcs.len())
-            && arcs.iter().all(|a| a.head < n && (a.id as usize) < ch.unpack.len())
+            && arcs
+                .iter()
+                .all(|a| a.head < n && (a.id as usize) < ch.unpack.len())
     };
     // A shortcut is always created after its two halves, so children have smaller ids; this
     // also rules out unpacking cycles in a crafted file.
@@ -206,8 +241,18 @@ fn parse_payload(payload: &[u8]) -> Result<Option<RoadGraph>, Short> {
             (a as usize) < i && (b as usize) < i
         }
     });
-    if !(ok_segments && ok_csr(&ch.up_first, &ch.up) && ok_csr(&ch.down_first, &ch.down) && ok_unpack) {
+    if !(ok_segments
+        && ok_csr(&ch.up_first, &ch.up)
+        && ok_csr(&ch.down_first, &ch.down)
+        && ok_unpack)
+    {
         return Ok(None);
     }
-    Ok(Some(RoadGraph::assemble(nodes, segments, shape, ch, snap_limit_m)))
+    Ok(Some(RoadGraph::assemble(
+        nodes,
+        segments,
+        shape,
+        ch,
+        snap_limit_m,
+    )))
 }

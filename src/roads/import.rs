@@ -28,7 +28,10 @@ pub struct ImportOptions {
 
 impl Default for ImportOptions {
     fn default() -> Self {
-        Self { progress: false, snap_limit_m: super::DEFAULT_SNAP_LIMIT_M }
+        Self {
+            progress: false,
+            snap_limit_m: super::DEFAULT_SNAP_LIMIT_M,
+        }
     }
 }
 
@@ -121,14 +124,23 @@ struct Progress {
 
 impl Progress {
     fn new(wanted: bool) -> Self {
-        Self { on: wanted && std::io::stderr().is_terminal(), last: Instant::now() }
+        Self {
+            on: wanted && std::io::stderr().is_terminal(),
+            last: Instant::now(),
+        }
     }
 
     fn tick(&mut self, what: &str, raw: &RawOsm) {
         if self.on && self.last.elapsed() > Duration::from_millis(200) {
             self.last = Instant::now();
             let mut e = std::io::stderr().lock();
-            let _ = write!(e, "\r{what}: {} nodes, {} ways ({} usable)   ", raw.osm_nodes, raw.osm_ways, raw.ways.len());
+            let _ = write!(
+                e,
+                "\r{what}: {} nodes, {} ways ({} usable)   ",
+                raw.osm_nodes,
+                raw.osm_ways,
+                raw.ways.len()
+            );
             let _ = e.flush();
         }
     }
@@ -149,11 +161,21 @@ pub fn import(path: &Path, opts: &ImportOptions) -> Result<(RoadGraph, ImportRep
         read_pbf(path, &mut progress)?
     } else if name.ends_with(".osm.gz") || name.ends_with(".xml.gz") {
         let file = open(path)?;
-        read_xml(path, BufReader::new(flate2::read::MultiGzDecoder::new(file)), &mut progress)?
+        read_xml(
+            path,
+            BufReader::new(flate2::read::MultiGzDecoder::new(file)),
+            &mut progress,
+        )?
     } else if name.ends_with(".osm") || name.ends_with(".xml") {
-        read_xml(path, BufReader::with_capacity(1 << 16, open(path)?), &mut progress)?
+        read_xml(
+            path,
+            BufReader::with_capacity(1 << 16, open(path)?),
+            &mut progress,
+        )?
     } else {
-        return Err(RoadsError::UnknownFormat { path: path.to_owned() });
+        return Err(RoadsError::UnknownFormat {
+            path: path.to_owned(),
+        });
     };
     progress.done();
     let mut report = ImportReport {
@@ -184,7 +206,10 @@ pub fn import(path: &Path, opts: &ImportOptions) -> Result<(RoadGraph, ImportRep
 }
 
 fn open(path: &Path) -> Result<File, RoadsError> {
-    File::open(path).map_err(|source| RoadsError::Io { path: path.to_owned(), source })
+    File::open(path).map_err(|source| RoadsError::Io {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 fn read_pbf(path: &Path, progress: &mut Progress) -> Result<RawOsm, RoadsError> {
@@ -194,11 +219,13 @@ fn read_pbf(path: &Path, progress: &mut Progress) -> Result<RawOsm, RoadsError> 
         .for_each(|element| match element {
             osmpbf::Element::Node(n) => {
                 raw.osm_nodes += 1;
-                raw.nodes.insert(n.id(), [n.decimicro_lat(), n.decimicro_lon()]);
+                raw.nodes
+                    .insert(n.id(), [n.decimicro_lat(), n.decimicro_lon()]);
             }
             osmpbf::Element::DenseNode(n) => {
                 raw.osm_nodes += 1;
-                raw.nodes.insert(n.id(), [n.decimicro_lat(), n.decimicro_lon()]);
+                raw.nodes
+                    .insert(n.id(), [n.decimicro_lat(), n.decimicro_lon()]);
             }
             osmpbf::Element::Way(w) => {
                 let tags: Vec<(&str, &str)> = w.tags().collect();
@@ -215,10 +242,17 @@ fn read_pbf(path: &Path, progress: &mut Progress) -> Result<RawOsm, RoadsError> 
 }
 
 fn attr<'a>(e: &'a BytesStart<'a>, key: &[u8]) -> Option<std::borrow::Cow<'a, [u8]>> {
-    e.attributes().flatten().find(|a| a.key.as_ref() == key).map(|a| a.value)
+    e.attributes()
+        .flatten()
+        .find(|a| a.key.as_ref() == key)
+        .map(|a| a.value)
 }
 
-fn read_xml<R: BufRead>(path: &Path, input: R, progress: &mut Progress) -> Result<RawOsm, RoadsError> {
+fn read_xml<R: BufRead>(
+    path: &Path,
+    input: R,
+    progress: &mut Progress,
+) -> Result<RawOsm, RoadsError> {
     let mut reader = quick_xml::Reader::from_reader(input);
     let mut raw = RawOsm::default();
     let mut buf = Vec::new();
@@ -231,7 +265,9 @@ fn read_xml<R: BufRead>(path: &Path, input: R, progress: &mut Progress) -> Resul
         detail: format!("{detail} (near byte {})", reader.buffer_position()),
     };
     loop {
-        let event = reader.read_event_into(&mut buf).map_err(|e| err(&reader, format!("malformed XML: {e}")))?;
+        let event = reader
+            .read_event_into(&mut buf)
+            .map_err(|e| err(&reader, format!("malformed XML: {e}")))?;
         match event {
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let is_empty = matches!(event, Event::Empty(_));
@@ -239,17 +275,28 @@ fn read_xml<R: BufRead>(path: &Path, input: R, progress: &mut Progress) -> Resul
                     b"osm" => saw_osm_root = true,
                     b"node" => {
                         raw.osm_nodes += 1;
-                        let id = int_attr(e, b"id").ok_or_else(|| err(&reader, "a <node> without a numeric id".into()))?;
+                        let id = int_attr(e, b"id")
+                            .ok_or_else(|| err(&reader, "a <node> without a numeric id".into()))?;
                         let lat = coord_attr(e, b"lat").map_err(|t| {
-                            err(&reader, format!("node {id}: expected a decimal latitude, got {t:?}"))
+                            err(
+                                &reader,
+                                format!("node {id}: expected a decimal latitude, got {t:?}"),
+                            )
                         })?;
                         let lon = coord_attr(e, b"lon").map_err(|t| {
-                            err(&reader, format!("node {id}: expected a decimal longitude, got {t:?}"))
+                            err(
+                                &reader,
+                                format!("node {id}: expected a decimal longitude, got {t:?}"),
+                            )
                         })?;
                         if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
-                            return Err(err(&reader, format!("node {id}: coordinates {lat},{lon} out of range")));
+                            return Err(err(
+                                &reader,
+                                format!("node {id}: coordinates {lat},{lon} out of range"),
+                            ));
                         }
-                        raw.nodes.insert(id, [(lat * E7).round() as i32, (lon * E7).round() as i32]);
+                        raw.nodes
+                            .insert(id, [(lat * E7).round() as i32, (lon * E7).round() as i32]);
                     }
                     b"way" => {
                         in_way = !is_empty;
@@ -260,8 +307,9 @@ fn read_xml<R: BufRead>(path: &Path, input: R, progress: &mut Progress) -> Resul
                         }
                     }
                     b"nd" if in_way => {
-                        let r = int_attr(e, b"ref")
-                            .ok_or_else(|| err(&reader, "a way's <nd> without a numeric ref".into()))?;
+                        let r = int_attr(e, b"ref").ok_or_else(|| {
+                            err(&reader, "a way's <nd> without a numeric ref".into())
+                        })?;
                         refs.push(r);
                     }
                     b"tag" if in_way => {
@@ -276,7 +324,8 @@ fn read_xml<R: BufRead>(path: &Path, input: R, progress: &mut Progress) -> Resul
             }
             Event::End(ref e) if e.name().as_ref() == b"way" => {
                 in_way = false;
-                let t: Vec<(&str, &str)> = tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                let t: Vec<(&str, &str)> =
+                    tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
                 raw.way(std::mem::take(&mut refs), &t);
                 progress.tick("reading", &raw);
             }
@@ -286,7 +335,10 @@ fn read_xml<R: BufRead>(path: &Path, input: R, progress: &mut Progress) -> Resul
         buf.clear();
     }
     if !saw_osm_root {
-        return Err(RoadsError::Parse { path: path.to_owned(), detail: "no <osm> element: not an OSM XML file".into() });
+        return Err(RoadsError::Parse {
+            path: path.to_owned(),
+            detail: "no <osm> element: not an OSM XML file".into(),
+        });
     }
     Ok(raw)
 }
@@ -296,11 +348,19 @@ fn unescape(s: String) -> String {
     if !s.contains('&') {
         return s;
     }
-    s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'").replace("&amp;", "&")
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
 }
 
 fn int_attr(e: &BytesStart<'_>, key: &[u8]) -> Option<i64> {
-    std::str::from_utf8(&attr(e, key)?).ok()?.trim().parse().ok()
+    std::str::from_utf8(&attr(e, key)?)
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// A coordinate attribute, or the offending text.
@@ -317,7 +377,10 @@ fn coord_attr(e: &BytesStart<'_>, key: &[u8]) -> Result<f64, String> {
 
 /// Fold ways into junction-to-junction segments. A junction is a node used more than once by
 /// ridable ways, or the end of a way (or of a piece of a way cut at a missing node).
-fn build_segments(raw: &RawOsm, report: &mut ImportReport) -> (Vec<[i32; 2]>, Vec<Segment>, Vec<[i32; 2]>) {
+fn build_segments(
+    raw: &RawOsm,
+    report: &mut ImportReport,
+) -> (Vec<[i32; 2]>, Vec<Segment>, Vec<[i32; 2]>) {
     // Cut ways at missing nodes and at repeated consecutive refs.
     let mut pieces: Vec<(&[i64], WayRule)> = Vec::new();
     for way in &raw.ways {
@@ -367,7 +430,14 @@ fn build_segments(raw: &RawOsm, report: &mut ImportReport) -> (Vec<[i32; 2]>, Ve
             shape.push(b);
             if uses[&w[1]] >= 2 {
                 let to = junction_id(w[1], &mut nodes);
-                segments.push(Segment::new(from, to, seg_start as u32, shape.len() as u32, length_m, rule));
+                segments.push(Segment::new(
+                    from,
+                    to,
+                    seg_start as u32,
+                    shape.len() as u32,
+                    length_m,
+                    rule,
+                ));
                 from = to;
                 seg_start = shape.len();
                 shape.push(b);
@@ -393,11 +463,19 @@ fn keep_largest_scc(
     let mut directed = 0;
     for s in &segments {
         if s.forward {
-            g.add_edge(NodeIndex::new(s.from as usize), NodeIndex::new(s.to as usize), ());
+            g.add_edge(
+                NodeIndex::new(s.from as usize),
+                NodeIndex::new(s.to as usize),
+                (),
+            );
             directed += 1;
         }
         if s.backward {
-            g.add_edge(NodeIndex::new(s.to as usize), NodeIndex::new(s.from as usize), ());
+            g.add_edge(
+                NodeIndex::new(s.to as usize),
+                NodeIndex::new(s.from as usize),
+                (),
+            );
             directed += 1;
         }
     }
@@ -405,7 +483,11 @@ fn keep_largest_scc(
     report.edges_before = directed;
     let components = tarjan_scc(&g);
     drop(g);
-    let largest = components.iter().max_by_key(|c| c.len()).cloned().unwrap_or_default();
+    let largest = components
+        .iter()
+        .max_by_key(|c| c.len())
+        .cloned()
+        .unwrap_or_default();
     let mut new_id = vec![u32::MAX; nodes.len()];
     let mut kept_nodes = Vec::with_capacity(largest.len());
     let mut order: Vec<usize> = largest.iter().map(|n| n.index()).collect();
@@ -425,7 +507,13 @@ fn keep_largest_scc(
         let start = kept_shape.len() as u32;
         kept_shape.extend_from_slice(&shape[s.shape_start as usize..s.shape_end as usize]);
         kept_edges += s.forward as usize + s.backward as usize;
-        kept_segments.push(Segment { from: a, to: b, shape_start: start, shape_end: kept_shape.len() as u32, ..s });
+        kept_segments.push(Segment {
+            from: a,
+            to: b,
+            shape_start: start,
+            shape_end: kept_shape.len() as u32,
+            ..s
+        });
     }
     report.nodes = kept_nodes.len();
     report.edges = kept_edges;

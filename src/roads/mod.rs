@@ -128,7 +128,9 @@ pub enum RoadsError {
         problem: String,
     },
     /// The nearest ridable road is farther than the snapping limit.
-    #[error("no ridable road within {limit_m:.0} m of {point}: the nearest is {distance_m:.0} m away")]
+    #[error(
+        "no ridable road within {limit_m:.0} m of {point}: the nearest is {distance_m:.0} m away"
+    )]
     TooFar {
         /// The location asked for.
         point: LatLon,
@@ -170,7 +172,14 @@ pub(crate) struct Segment {
 }
 
 impl Segment {
-    pub(crate) fn new(from: u32, to: u32, start: u32, end: u32, length_m: f64, rule: profile::WayRule) -> Self {
+    pub(crate) fn new(
+        from: u32,
+        to: u32,
+        start: u32,
+        end: u32,
+        length_m: f64,
+        rule: profile::WayRule,
+    ) -> Self {
         let time_ms = (length_m / (rule.speed_kmh / 3.6) * 1000.0).round();
         Segment {
             from,
@@ -193,7 +202,8 @@ pub(crate) fn distance_e7(a: [i32; 2], b: [i32; 2]) -> f64 {
 /// An e7 coordinate as a [`LatLon`]. Coordinates are range-checked on import and load, so the
 /// fallback is never taken.
 fn latlon(c: [i32; 2]) -> LatLon {
-    LatLon::new(c[0] as f64 / E7, c[1] as f64 / E7).unwrap_or_else(|_| LatLon::new(0.0, 0.0).expect("origin"))
+    LatLon::new(c[0] as f64 / E7, c[1] as f64 / E7)
+        .unwrap_or_else(|_| LatLon::new(0.0, 0.0).expect("origin"))
 }
 
 /// A location placed on the road network.
@@ -252,27 +262,55 @@ fn part(x: f64, total: u32) -> u32 {
 
 impl RoadGraph {
     /// Build from segments: contracts the hierarchy and indexes the shapes.
-    pub(crate) fn from_parts(nodes: Vec<[i32; 2]>, segments: Vec<Segment>, shape: Vec<[i32; 2]>, snap_limit_m: f64) -> Self {
+    pub(crate) fn from_parts(
+        nodes: Vec<[i32; 2]>,
+        segments: Vec<Segment>,
+        shape: Vec<[i32; 2]>,
+        snap_limit_m: f64,
+    ) -> Self {
         let edges = directed_edges(&segments);
         let ch = Ch::build(nodes.len(), &edges);
         Self::assemble(nodes, segments, shape, ch, snap_limit_m)
     }
 
-    pub(crate) fn assemble(nodes: Vec<[i32; 2]>, segments: Vec<Segment>, shape: Vec<[i32; 2]>, ch: Ch, snap_limit_m: f64) -> Self {
-        let lat0 = if nodes.is_empty() { 0.0 } else { nodes.iter().map(|c| c[0] as f64 / E7).sum::<f64>() / nodes.len() as f64 };
+    pub(crate) fn assemble(
+        nodes: Vec<[i32; 2]>,
+        segments: Vec<Segment>,
+        shape: Vec<[i32; 2]>,
+        ch: Ch,
+        snap_limit_m: f64,
+    ) -> Self {
+        let lat0 = if nodes.is_empty() {
+            0.0
+        } else {
+            nodes.iter().map(|c| c[0] as f64 / E7).sum::<f64>() / nodes.len() as f64
+        };
         let index = SnapIndex::build(&segments, &shape, lat0);
-        Self { nodes, segments, shape, ch, index, snap_limit_m }
+        Self {
+            nodes,
+            segments,
+            shape,
+            ch,
+            index,
+            snap_limit_m,
+        }
     }
 
     /// Read a graph file written by [`RoadGraph::save`].
     pub fn load(path: &Path) -> Result<Self, RoadsError> {
-        let bytes = std::fs::read(path).map_err(|source| RoadsError::Io { path: path.to_owned(), source })?;
+        let bytes = std::fs::read(path).map_err(|source| RoadsError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
         format::from_bytes(path, &bytes)
     }
 
     /// Write the graph (with its contraction hierarchy) to a file.
     pub fn save(&self, path: &Path) -> Result<(), RoadsError> {
-        std::fs::write(path, format::to_bytes(self)).map_err(|source| RoadsError::Io { path: path.to_owned(), source })
+        std::fs::write(path, format::to_bytes(self)).map_err(|source| RoadsError::Io {
+            path: path.to_owned(),
+            source,
+        })
     }
 
     /// The graph file bytes (what [`RoadGraph::save`] writes).
@@ -287,7 +325,10 @@ impl RoadGraph {
 
     /// Number of directed edges (a two-way road counts twice).
     pub fn edge_count(&self) -> usize {
-        self.segments.iter().map(|s| s.forward as usize + s.backward as usize).sum()
+        self.segments
+            .iter()
+            .map(|s| s.forward as usize + s.backward as usize)
+            .sum()
     }
 
     /// The snapping limit in metres.
@@ -316,8 +357,15 @@ impl RoadGraph {
     /// Place a location on the nearest ridable road segment (projection onto the segment).
     /// Farther than the snapping limit is [`RoadsError::TooFar`].
     pub fn snap(&self, p: LatLon) -> Result<Snap, RoadsError> {
-        let too_far = |distance_m| RoadsError::TooFar { point: p, distance_m, limit_m: self.snap_limit_m };
-        let hit = self.index.nearest(self.index.point(p.lat(), p.lon())).ok_or_else(|| too_far(f64::INFINITY))?;
+        let too_far = |distance_m| RoadsError::TooFar {
+            point: p,
+            distance_m,
+            limit_m: self.snap_limit_m,
+        };
+        let hit = self
+            .index
+            .nearest(self.index.point(p.lat(), p.lon()))
+            .ok_or_else(|| too_far(f64::INFINITY))?;
         let seg = &self.segments[hit.seg as usize];
         let shape = self.shape_of(seg);
         let k = hit.piece as usize;
@@ -331,11 +379,28 @@ impl RoadGraph {
         if distance_m > self.snap_limit_m {
             return Err(too_far(distance_m));
         }
-        let before: f64 = shape[..=k].windows(2).map(|w| distance_e7(w[0], w[1])).sum();
-        let total: f64 = before + shape[k..].windows(2).map(|w| distance_e7(w[0], w[1])).sum::<f64>();
+        let before: f64 = shape[..=k]
+            .windows(2)
+            .map(|w| distance_e7(w[0], w[1]))
+            .sum();
+        let total: f64 = before
+            + shape[k..]
+                .windows(2)
+                .map(|w| distance_e7(w[0], w[1]))
+                .sum::<f64>();
         let offset = before + distance_e7(a, b) * hit.t;
-        let fraction = if total > 0.0 { (offset / total).clamp(0.0, 1.0) } else { 0.0 };
-        Ok(Snap { point, distance_m, segment: hit.seg, piece: hit.piece, fraction })
+        let fraction = if total > 0.0 {
+            (offset / total).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        Ok(Snap {
+            point,
+            distance_m,
+            segment: hit.seg,
+            piece: hit.piece,
+            fraction,
+        })
     }
 
     /// Junctions reachable from a snapped start, with the cost of the partial segment.
@@ -343,10 +408,18 @@ impl RoadGraph {
         let seg = &self.segments[s.segment as usize];
         let mut seeds = Vec::with_capacity(2);
         if seg.forward {
-            seeds.push((seg.to, part(1.0 - s.fraction, seg.time_ms), part(1.0 - s.fraction, seg.len_dm)));
+            seeds.push((
+                seg.to,
+                part(1.0 - s.fraction, seg.time_ms),
+                part(1.0 - s.fraction, seg.len_dm),
+            ));
         }
         if seg.backward {
-            seeds.push((seg.from, part(s.fraction, seg.time_ms), part(s.fraction, seg.len_dm)));
+            seeds.push((
+                seg.from,
+                part(s.fraction, seg.time_ms),
+                part(s.fraction, seg.len_dm),
+            ));
         }
         seeds
     }
@@ -356,10 +429,18 @@ impl RoadGraph {
         let seg = &self.segments[s.segment as usize];
         let mut seeds = Vec::with_capacity(2);
         if seg.forward {
-            seeds.push((seg.from, part(s.fraction, seg.time_ms), part(s.fraction, seg.len_dm)));
+            seeds.push((
+                seg.from,
+                part(s.fraction, seg.time_ms),
+                part(s.fraction, seg.len_dm),
+            ));
         }
         if seg.backward {
-            seeds.push((seg.to, part(1.0 - s.fraction, seg.time_ms), part(1.0 - s.fraction, seg.len_dm)));
+            seeds.push((
+                seg.to,
+                part(1.0 - s.fraction, seg.time_ms),
+                part(1.0 - s.fraction, seg.len_dm),
+            ));
         }
         seeds
     }
@@ -371,21 +452,28 @@ impl RoadGraph {
         }
         let seg = &self.segments[a.segment as usize];
         let d = b.fraction - a.fraction;
-        ((seg.forward && d >= 0.0) || (seg.backward && d <= 0.0)).then(|| (part(d.abs(), seg.time_ms), part(d.abs(), seg.len_dm)))
+        ((seg.forward && d >= 0.0) || (seg.backward && d <= 0.0))
+            .then(|| (part(d.abs(), seg.time_ms), part(d.abs(), seg.len_dm)))
     }
 
     fn snap_all(&self, points: &[LatLon]) -> Result<Vec<Snap>, RoadsError> {
         points
             .iter()
             .enumerate()
-            .map(|(index, &p)| self.snap(p).map_err(|e| RoadsError::Point { index, reason: Box::new(e) }))
+            .map(|(index, &p)| {
+                self.snap(p).map_err(|e| RoadsError::Point {
+                    index,
+                    reason: Box::new(e),
+                })
+            })
             .collect()
     }
 
     /// Fastest route with its geometry.
     pub fn route(&self, from: LatLon, to: LatLon) -> Result<Route, RoadsError> {
         let (a, b) = (self.snap(from)?, self.snap(to)?);
-        self.route_snapped(&a, &b).ok_or(RoadsError::NoRoute { from, to })
+        self.route_snapped(&a, &b)
+            .ok_or(RoadsError::NoRoute { from, to })
     }
 
     /// Fastest route between two snapped points, `None` when there is none.
@@ -405,9 +493,22 @@ impl RoadGraph {
             let (ka, kb) = (a.piece as usize, b.piece as usize);
             // Points strictly between the two snapped positions (none when on one piece).
             if b.fraction >= a.fraction {
-                geometry.extend(shape.get(ka + 1..=kb).unwrap_or_default().iter().map(|&c| latlon(c)));
+                geometry.extend(
+                    shape
+                        .get(ka + 1..=kb)
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|&c| latlon(c)),
+                );
             } else {
-                geometry.extend(shape.get(kb + 1..=ka).unwrap_or_default().iter().rev().map(|&c| latlon(c)));
+                geometry.extend(
+                    shape
+                        .get(kb + 1..=ka)
+                        .unwrap_or_default()
+                        .iter()
+                        .rev()
+                        .map(|&c| latlon(c)),
+                );
             }
             geometry.push(b.point);
             (time, dist)
@@ -427,7 +528,11 @@ impl RoadGraph {
             (time, dist)
         };
         geometry.dedup();
-        Some(Route { duration_s: time as f64 / 1000.0, distance_m: dist as f64 / 10.0, geometry })
+        Some(Route {
+            duration_s: time as f64 / 1000.0,
+            distance_m: dist as f64 / 10.0,
+            geometry,
+        })
     }
 
     /// Geometry from a snapped start to the junction `node` the route leaves by.
@@ -451,7 +556,12 @@ impl RoadGraph {
         if self.forward_end(seg, node, s.fraction, false) {
             out.extend(shape[1..=k].iter().map(|&c| latlon(c)));
         } else {
-            out.extend(shape[k + 1..shape.len() - 1].iter().rev().map(|&c| latlon(c)));
+            out.extend(
+                shape[k + 1..shape.len() - 1]
+                    .iter()
+                    .rev()
+                    .map(|&c| latlon(c)),
+            );
         }
         out.push(s.point);
     }
@@ -471,19 +581,44 @@ impl RoadGraph {
     /// contraction hierarchy on all available cores. An error names the first point that does
     /// not snap.
     pub fn matrix(&self, points: &[LatLon]) -> Result<TravelMatrix, RoadsError> {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(4);
         let (times, dists) = self.matrix_raw(&self.snap_all(points)?, threads);
-        let to_s = |v: u32| if v == NONE { TravelMatrix::UNREACHABLE } else { (v + 500) / 1000 };
-        let to_m = |v: u32| if v == NONE { TravelMatrix::UNREACHABLE } else { (v + 5) / 10 };
-        let m = TravelMatrix::new(points.len(), times.into_iter().map(to_s).collect(), dists.into_iter().map(to_m).collect());
+        let to_s = |v: u32| {
+            if v == NONE {
+                TravelMatrix::UNREACHABLE
+            } else {
+                (v + 500) / 1000
+            }
+        };
+        let to_m = |v: u32| {
+            if v == NONE {
+                TravelMatrix::UNREACHABLE
+            } else {
+                (v + 5) / 10
+            }
+        };
+        let m = TravelMatrix::new(
+            points.len(),
+            times.into_iter().map(to_s).collect(),
+            dists.into_iter().map(to_m).collect(),
+        );
         Ok(m.expect("matrix of n * n entries"))
     }
 
     /// Row-major travel times in milliseconds (`None` = unreachable) by the contraction hierarchy
     /// on `threads` threads. Exposed for benchmarks and oracle tests.
-    pub fn durations_ms(&self, points: &[LatLon], threads: usize) -> Result<Vec<Option<u32>>, RoadsError> {
+    pub fn durations_ms(
+        &self,
+        points: &[LatLon],
+        threads: usize,
+    ) -> Result<Vec<Option<u32>>, RoadsError> {
         let (times, _) = self.matrix_raw(&self.snap_all(points)?, threads);
-        Ok(times.into_iter().map(|t| (t != NONE).then_some(t)).collect())
+        Ok(times
+            .into_iter()
+            .map(|t| (t != NONE).then_some(t))
+            .collect())
     }
 
     fn matrix_raw(&self, snaps: &[Snap], threads: usize) -> (Vec<u32>, Vec<u32>) {
@@ -504,22 +639,31 @@ impl RoadGraph {
 
     /// The slow oracle: one petgraph Dijkstra per source over the uncontracted graph, same
     /// snapping and partial costs. Row-major milliseconds, `None` = unreachable.
-    pub fn reference_durations_ms(&self, points: &[LatLon]) -> Result<Vec<Option<u32>>, RoadsError> {
+    pub fn reference_durations_ms(
+        &self,
+        points: &[LatLon],
+    ) -> Result<Vec<Option<u32>>, RoadsError> {
         use petgraph::graph::{DiGraph, NodeIndex};
         let snaps = self.snap_all(points)?;
         let n = self.nodes.len();
-        let mut g: DiGraph<(), u32, u32> = DiGraph::with_capacity(n + 1, self.segments.len() * 2 + 2);
+        let mut g: DiGraph<(), u32, u32> =
+            DiGraph::with_capacity(n + 1, self.segments.len() * 2 + 2);
         for _ in 0..=n {
             g.add_node(());
         }
         for e in directed_edges(&self.segments) {
-            g.add_edge(NodeIndex::new(e.from as usize), NodeIndex::new(e.to as usize), e.time);
+            g.add_edge(
+                NodeIndex::new(e.from as usize),
+                NodeIndex::new(e.to as usize),
+                e.time,
+            );
         }
         // One extra node stands for the current source; its seed edges are swapped per source.
         let virt = NodeIndex::new(n);
         let m = snaps.len();
         let mut out = vec![None; m * m];
-        let same: HashMap<(usize, usize), ()> = same_segment_pairs(&snaps).map(|p| (p, ())).collect();
+        let same: HashMap<(usize, usize), ()> =
+            same_segment_pairs(&snaps).map(|p| (p, ())).collect();
         for (i, s) in snaps.iter().enumerate() {
             let seeds: Vec<_> = self
                 .source_seeds(s)
@@ -556,7 +700,10 @@ fn same_segment_pairs(snaps: &[Snap]) -> impl Iterator<Item = (usize, usize)> {
         by_segment.entry(s.segment).or_default().push(i);
     }
     by_segment.into_values().flat_map(|group| {
-        let pairs: Vec<(usize, usize)> = group.iter().flat_map(|&i| group.iter().map(move |&j| (i, j))).collect();
+        let pairs: Vec<(usize, usize)> = group
+            .iter()
+            .flat_map(|&i| group.iter().map(move |&j| (i, j)))
+            .collect();
         pairs
     })
 }
@@ -567,10 +714,22 @@ fn directed_edges(segments: &[Segment]) -> Vec<InputEdge> {
     for (i, s) in segments.iter().enumerate() {
         let i = i as u32;
         if s.forward {
-            edges.push(InputEdge { from: s.from, to: s.to, time: s.time_ms, dist: s.len_dm, payload: i * 2 });
+            edges.push(InputEdge {
+                from: s.from,
+                to: s.to,
+                time: s.time_ms,
+                dist: s.len_dm,
+                payload: i * 2,
+            });
         }
         if s.backward {
-            edges.push(InputEdge { from: s.to, to: s.from, time: s.time_ms, dist: s.len_dm, payload: i * 2 + 1 });
+            edges.push(InputEdge {
+                from: s.to,
+                to: s.from,
+                time: s.time_ms,
+                dist: s.len_dm,
+                payload: i * 2 + 1,
+            });
         }
     }
     edges

@@ -90,16 +90,22 @@ pub fn classify(tags: &[(&str, &str)]) -> Result<WayRule, Refusal> {
     };
     let motorcycle = tag("motorcycle");
     let motor_vehicle = tag("motor_vehicle");
-    if matches!(highway, "footway" | "pedestrian" | "cycleway" | "bridleway" | "steps")
-        && !motorcycle.or(motor_vehicle).is_some_and(explicitly_allows)
+    if matches!(
+        highway,
+        "footway" | "pedestrian" | "cycleway" | "bridleway" | "steps"
+    ) && !motorcycle.or(motor_vehicle).is_some_and(explicitly_allows)
     {
         return Err(Refusal::NotRidable);
     }
-    if matches!(highway, "motorway" | "motorway_link") && !motorcycle.is_some_and(explicitly_allows) {
+    if matches!(highway, "motorway" | "motorway_link") && !motorcycle.is_some_and(explicitly_allows)
+    {
         return Err(Refusal::Motorway);
     }
     // The most specific tag present decides.
-    let access = motorcycle.or(motor_vehicle).or(tag("vehicle")).or(tag("access"));
+    let access = motorcycle
+        .or(motor_vehicle)
+        .or(tag("vehicle"))
+        .or(tag("access"));
     if access.is_some_and(forbids) {
         return Err(Refusal::Access);
     }
@@ -118,7 +124,11 @@ pub fn classify(tags: &[(&str, &str)]) -> Result<WayRule, Refusal> {
         Some(max) if max < class_kmh => max,
         _ => class_kmh,
     };
-    Ok(WayRule { forward, backward, speed_kmh })
+    Ok(WayRule {
+        forward,
+        backward,
+        speed_kmh,
+    })
 }
 
 #[cfg(test)]
@@ -157,25 +167,58 @@ mod tests {
         assert_eq!((r.forward, r.backward), (true, false));
         let r = rule(&[("highway", "residential"), ("oneway", "reverse")]).unwrap();
         assert_eq!((r.forward, r.backward), (false, true));
-        let r = rule(&[("highway", "residential"), ("oneway", "yes"), ("oneway:motorcycle", "no")])
-            .unwrap();
+        let r = rule(&[
+            ("highway", "residential"),
+            ("oneway", "yes"),
+            ("oneway:motorcycle", "no"),
+        ])
+        .unwrap();
         assert_eq!((r.forward, r.backward), (true, true));
         let r = rule(&[("highway", "primary"), ("junction", "roundabout")]).unwrap();
         assert_eq!((r.forward, r.backward), (true, false));
-        let r = rule(&[("highway", "primary"), ("junction", "roundabout"), ("oneway", "no")]).unwrap();
+        let r = rule(&[
+            ("highway", "primary"),
+            ("junction", "roundabout"),
+            ("oneway", "no"),
+        ])
+        .unwrap();
         assert_eq!((r.forward, r.backward), (true, true));
     }
 
     #[test]
     fn access_precedence_most_specific_wins() {
-        assert_eq!(rule(&[("highway", "service"), ("access", "private")]), Err(Refusal::Access));
-        assert!(rule(&[("highway", "service"), ("access", "no"), ("motorcycle", "yes")]).is_ok());
         assert_eq!(
-            rule(&[("highway", "service"), ("motor_vehicle", "yes"), ("motorcycle", "no")]),
+            rule(&[("highway", "service"), ("access", "private")]),
             Err(Refusal::Access)
         );
-        assert!(rule(&[("highway", "service"), ("vehicle", "no"), ("motor_vehicle", "destination")]).is_ok());
-        assert_eq!(rule(&[("highway", "path"), ("motor_vehicle", "no")]), Err(Refusal::Access));
+        assert!(
+            rule(&[
+                ("highway", "service"),
+                ("access", "no"),
+                ("motorcycle", "yes")
+            ])
+            .is_ok()
+        );
+        assert_eq!(
+            rule(&[
+                ("highway", "service"),
+                ("motor_vehicle", "yes"),
+                ("motorcycle", "no")
+            ]),
+            Err(Refusal::Access)
+        );
+        assert!(
+            rule(&[
+                ("highway", "service"),
+                ("vehicle", "no"),
+                ("motor_vehicle", "destination")
+            ])
+            .is_ok()
+        );
+        assert_eq!(
+            rule(&[("highway", "path"), ("motor_vehicle", "no")]),
+            Err(Refusal::Access)
+        );
         assert!(rule(&[("highway", "path")]).is_ok());
     }
 
@@ -187,8 +230,14 @@ mod tests {
         assert_eq!(rule(&[("highway", "motorway")]), Err(Refusal::Motorway));
         let r = rule(&[("highway", "motorway"), ("motorcycle", "yes")]).unwrap();
         assert_eq!((r.forward, r.backward), (true, false));
-        assert_eq!(rule(&[("highway", "pedestrian"), ("area", "yes")]), Err(Refusal::Area));
-        assert_eq!(rule(&[("highway", "construction")]), Err(Refusal::NotRidable));
+        assert_eq!(
+            rule(&[("highway", "pedestrian"), ("area", "yes")]),
+            Err(Refusal::Area)
+        );
+        assert_eq!(
+            rule(&[("highway", "construction")]),
+            Err(Refusal::NotRidable)
+        );
         assert_eq!(rule(&[("building", "yes")]), Err(Refusal::NotRidable));
     }
 }

@@ -37,10 +37,16 @@ impl SnapIndex {
             for k in s.shape_start..s.shape_end - 1 {
                 let a = project(shape[k as usize], cos_lat0);
                 let b = project(shape[k as usize + 1], cos_lat0);
-                pieces.push(GeomWithData::new(Line::new(a, b), (i as u32, k - s.shape_start)));
+                pieces.push(GeomWithData::new(
+                    Line::new(a, b),
+                    (i as u32, k - s.shape_start),
+                ));
             }
         }
-        Self { tree: RTree::bulk_load(pieces), cos_lat0 }
+        Self {
+            tree: RTree::bulk_load(pieces),
+            cos_lat0,
+        }
     }
 
     /// Projected position of a lat/lon in metres.
@@ -52,7 +58,11 @@ impl SnapIndex {
     pub fn nearest(&self, p: [f64; 2]) -> Option<Hit> {
         let piece = self.tree.nearest_neighbor(&p)?;
         let (seg, k) = piece.data;
-        Some(Hit { seg, piece: k, t: position_on(piece.geom(), p) })
+        Some(Hit {
+            seg,
+            piece: k,
+            t: position_on(piece.geom(), p),
+        })
     }
 
     /// Every piece (for brute-force checks and map drawing).
@@ -61,7 +71,14 @@ impl SnapIndex {
         self.tree.iter()
     }
 
+    /// Cosine of the projection's reference latitude.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub fn cos_lat0(&self) -> f64 {
+        self.cos_lat0
+    }
+
     /// Squared distance between a projected point and a piece.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub fn distance_2(piece: &Piece, p: [f64; 2]) -> f64 {
         piece.geom().distance_2(&p)
     }
@@ -69,7 +86,10 @@ impl SnapIndex {
 
 /// Projected metres of an e7 coordinate.
 pub(crate) fn project(c: [i32; 2], cos_lat0: f64) -> [f64; 2] {
-    [c[1] as f64 / E7 * cos_lat0 * M_PER_DEG, c[0] as f64 / E7 * M_PER_DEG]
+    [
+        c[1] as f64 / E7 * cos_lat0 * M_PER_DEG,
+        c[0] as f64 / E7 * M_PER_DEG,
+    ]
 }
 
 /// Parameter in 0..=1 of the closest point of a line to `p`.

@@ -31,12 +31,19 @@ impl<W: Write> OsmWriter<W> {
         writeln!(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
         writeln!(out, "<osm version=\"0.6\" generator=\"antar graph synth\">")?;
         writeln!(out, "  <!-- {note} -->")?;
-        Ok(Self { out, stats: SynthStats::default(), next_way: 1 })
+        Ok(Self {
+            out,
+            stats: SynthStats::default(),
+            next_way: 1,
+        })
     }
 
     fn node(&mut self, id: i64, lat: f64, lon: f64) -> io::Result<()> {
         self.stats.nodes += 1;
-        writeln!(self.out, "  <node id=\"{id}\" lat=\"{lat:.7}\" lon=\"{lon:.7}\"/>")
+        writeln!(
+            self.out,
+            "  <node id=\"{id}\" lat=\"{lat:.7}\" lon=\"{lon:.7}\"/>"
+        )
     }
 
     fn way(&mut self, refs: &[i64], tags: &[(&str, &str)]) -> io::Result<()> {
@@ -94,11 +101,26 @@ pub fn town(seed: u64, out: impl Write) -> io::Result<SynthStats> {
     let (clat, clon) = pos[rb_r * cols + rb_c];
     for k in 0..8 {
         let a = std::f64::consts::TAU * k as f64 / 8.0;
-        w.node(ring_base + k, clat + 35.0 * a.sin() / M_PER_DEG, clon + 35.0 * a.cos() / (M_PER_DEG * cos))?;
+        w.node(
+            ring_base + k,
+            clat + 35.0 * a.sin() / M_PER_DEG,
+            clon + 35.0 * a.cos() / (M_PER_DEG * cos),
+        )?;
     }
     // Node order is the direction of travel: clockwise, as Indonesia drives on the left.
-    let ring: Vec<i64> = (0..8).rev().map(|k| ring_base + k).chain([ring_base + 7]).collect();
-    w.way(&ring, &[("highway", "primary"), ("junction", "roundabout"), ("name", "Bundaran Blambangan")])?;
+    let ring: Vec<i64> = (0..8)
+        .rev()
+        .map(|k| ring_base + k)
+        .chain([ring_base + 7])
+        .collect();
+    w.way(
+        &ring,
+        &[
+            ("highway", "primary"),
+            ("junction", "roundabout"),
+            ("name", "Bundaran Blambangan"),
+        ],
+    )?;
     let ring_at = |dr: isize, dc: isize| -> i64 {
         // E = 0, N = 2, W = 4, S = 6 (k * 45 degrees, north is +lat).
         ring_base
@@ -110,12 +132,21 @@ pub fn town(seed: u64, out: impl Write) -> io::Result<SynthStats> {
             }
     };
     let mut next_node = ring_base + 8;
-    let mid = |w: &mut OsmWriter<_>, rng: &mut StdRng, next_node: &mut i64, a: (f64, f64), b: (f64, f64)| -> io::Result<i64> {
+    let mid = |w: &mut OsmWriter<_>,
+               rng: &mut StdRng,
+               next_node: &mut i64,
+               a: (f64, f64),
+               b: (f64, f64)|
+     -> io::Result<i64> {
         let t = rng.random_range(0.3..0.7);
         let id = *next_node;
         *next_node += 1;
         let bend = rng.random_range(-0.00012..0.00012);
-        w.node(id, a.0 + (b.0 - a.0) * t + bend, a.1 + (b.1 - a.1) * t - bend)?;
+        w.node(
+            id,
+            a.0 + (b.0 - a.0) * t + bend,
+            a.1 + (b.1 - a.1) * t - bend,
+        )?;
         Ok(id)
     };
     // Street classes: arterial rows/columns every sixth line.
@@ -153,7 +184,13 @@ pub fn town(seed: u64, out: impl Write) -> io::Result<SynthStats> {
                 if (r2, c2) == (rb_r, rb_c) {
                     b = ring_at(-(dr as isize), -(dc as isize));
                 }
-                let m = mid(&mut w, &mut rng, &mut next_node, pos[r * cols + c], pos[r2 * cols + c2])?;
+                let m = mid(
+                    &mut w,
+                    &mut rng,
+                    &mut next_node,
+                    pos[r * cols + c],
+                    pos[r2 * cols + c2],
+                )?;
                 let mut tags: Vec<(&str, &str)> = vec![("highway", class)];
                 if !name.is_empty() {
                     tags.push(("name", name));
@@ -180,7 +217,10 @@ pub fn town(seed: u64, out: impl Write) -> io::Result<SynthStats> {
     let river: Vec<i64> = (0..rows)
         .map(|r| {
             let id = next_node + r as i64;
-            let (lat, lon) = (lat_top - r as f64 * dlat, lon_left + (river_col as f64 + 0.5) * dlon);
+            let (lat, lon) = (
+                lat_top - r as f64 * dlat,
+                lon_left + (river_col as f64 + 0.5) * dlon,
+            );
             w.node(id, lat, lon).map(|_| id)
         })
         .collect::<io::Result<_>>()?;
@@ -196,13 +236,24 @@ pub fn town(seed: u64, out: impl Write) -> io::Result<SynthStats> {
         hill.push(next_node);
         next_node += 1;
     }
-    w.way(&hill, &[("highway", "tertiary"), ("name", "Jalan Raya Jambu"), ("maxspeed", "30")])?;
+    w.way(
+        &hill,
+        &[
+            ("highway", "tertiary"),
+            ("name", "Jalan Raya Jambu"),
+            ("maxspeed", "30"),
+        ],
+    )?;
     let village = *hill.last().expect("hill road has nodes");
     // Village lanes and farm tracks around the hill road's end.
-    for (k, (dlat_m, dlon_m, class)) in
-        [(300.0, 0.0, "track"), (-250.0, 150.0, "track"), (0.0, -400.0, "unclassified"), (200.0, -200.0, "path")]
-            .into_iter()
-            .enumerate()
+    for (k, (dlat_m, dlon_m, class)) in [
+        (300.0, 0.0, "track"),
+        (-250.0, 150.0, "track"),
+        (0.0, -400.0, "unclassified"),
+        (200.0, -200.0, "path"),
+    ]
+    .into_iter()
+    .enumerate()
     {
         let mut refs = vec![village];
         for s in 1..=4 {
@@ -218,15 +269,33 @@ pub fn town(seed: u64, out: impl Write) -> io::Result<SynthStats> {
         w.way(&refs, &[("highway", class)])?;
     }
     // Footpaths through blocks: a plain footway (not ridable) and a gang open to motorbikes.
-    for (r, c, extra) in [(8usize, 5usize, None), (26, 24, Some(("motorcycle", "yes")))] {
+    for (r, c, extra) in [
+        (8usize, 5usize, None),
+        (26, 24, Some(("motorcycle", "yes"))),
+    ] {
         let mut tags = vec![("highway", "footway")];
         tags.extend(extra);
-        let m = mid(&mut w, &mut rng, &mut next_node, pos[r * cols + c], pos[(r + 1) * cols + c + 1])?;
+        let m = mid(
+            &mut w,
+            &mut rng,
+            &mut next_node,
+            pos[r * cols + c],
+            pos[(r + 1) * cols + c + 1],
+        )?;
         w.way(&[id(r, c), m, id(r + 1, c + 1)], &tags)?;
     }
     // A private housing-estate road (closed to through riders).
-    let m = mid(&mut w, &mut rng, &mut next_node, pos[3 * cols + 27], pos[4 * cols + 28])?;
-    w.way(&[id(3, 27), m, id(4, 28)], &[("highway", "service"), ("access", "private")])?;
+    let m = mid(
+        &mut w,
+        &mut rng,
+        &mut next_node,
+        pos[3 * cols + 27],
+        pos[4 * cols + 28],
+    )?;
+    w.way(
+        &[id(3, 27), m, id(4, 28)],
+        &[("highway", "service"), ("access", "private")],
+    )?;
     w.finish()
 }
 
@@ -248,7 +317,11 @@ pub fn grid(nodes: usize, seed: u64, out: impl Write) -> io::Result<SynthStats> 
     }
     for r in 0..side {
         let refs: Vec<i64> = (0..side).map(|c| id(r, c)).collect();
-        let class = if r % 10 == 0 { "primary" } else { "residential" };
+        let class = if r % 10 == 0 {
+            "primary"
+        } else {
+            "residential"
+        };
         let mut tags = vec![("highway", class)];
         if r % 7 == 3 {
             tags.push(("oneway", if r % 14 == 3 { "yes" } else { "-1" }));
@@ -257,7 +330,11 @@ pub fn grid(nodes: usize, seed: u64, out: impl Write) -> io::Result<SynthStats> 
     }
     for c in 0..side {
         let refs: Vec<i64> = (0..side).map(|r| id(r, c)).collect();
-        let class = if c % 10 == 0 { "secondary" } else { "residential" };
+        let class = if c % 10 == 0 {
+            "secondary"
+        } else {
+            "residential"
+        };
         w.way(&refs, &[("highway", class)])?;
     }
     w.finish()
