@@ -311,3 +311,47 @@ fn monaco_motorways_are_refused_and_usable_ways_match_the_documented_count() {
         (1865, 65, 66)
     );
 }
+
+#[test]
+fn a_points_csv_error_names_the_file_the_line_and_what_was_expected() {
+    let dir = std::env::temp_dir().join(format!("antar-points-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let ok = write("ok.csv", "lat,lon\n-8.2191,114.3691\n-8.24,114.35\n");
+    assert_eq!(antar::cli::graph::read_points(&ok).unwrap().len(), 2);
+    let bad = write("bad.csv", "lat,lon\n-8.2191,114.3691\n-8.24x,114.35\n");
+    let msg = antar::cli::graph::read_points(&bad)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("bad.csv: line 3: expected a decimal latitude, got \"-8.24x\""),
+        "{msg}"
+    );
+    let header = write("header.csv", "y,x\n-8.2,114.3\n");
+    let msg = antar::cli::graph::read_points(&header)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("header.csv: line 1: expected a header with `lat` and `lon`"),
+        "{msg}"
+    );
+    let range = write("range.csv", "lat,lon\n95,114.3\n");
+    let msg = antar::cli::graph::read_points(&range)
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("range.csv: line 2: latitude 95"), "{msg}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_matrix_in_json_marks_unreachable_pairs_with_null() {
+    let mut m = antar::domain::TravelMatrix::unreachable(2);
+    m.set(0, 1, Some(60), Some(500));
+    let json = antar::cli::graph::matrix_json(&m);
+    assert_eq!(json["durations_s"], serde_json::json!([[0, 60], [null, 0]]));
+    assert_eq!(json["unreachable"], serde_json::json!([[1, 0]]));
+}

@@ -183,9 +183,13 @@ pub fn run(cmd: GraphCommand) -> anyhow::Result<()> {
         } => {
             let pts = read_points(&points)?;
             let graph = load(&graph, snap_limit_m)?;
-            let m = graph
-                .matrix(&pts)
-                .with_context(|| format!("points from {}", points.display()))?;
+            let m = graph.matrix(&pts).map_err(|e| match e {
+                // Point i is on line i + 2 of the CSV (after the header).
+                roads::RoadsError::Point { index, reason } => {
+                    anyhow::anyhow!("{}: line {}: {reason}", points.display(), index + 2)
+                }
+                other => other.into(),
+            })?;
             let mut out = BufWriter::new(std::io::stdout().lock());
             match format {
                 Format::Json => serde_json::to_writer(&mut out, &matrix_json(&m))?,

@@ -380,7 +380,9 @@ impl Ch {
                     best = (cand, s.dist_m[v as usize] + other.dist_m[v as usize], v);
                 }
             }
-            s.relax(self.arcs(forward, v), v, d);
+            if !s.stalled(self.arcs(!forward, v), d) {
+                s.relax(self.arcs(forward, v), v, d);
+            }
         }
         let (time, dist, meet) = best;
         if meet == NONE {
@@ -432,6 +434,9 @@ impl Ch {
                                 s.seed(v, t, d);
                             }
                             while let Some((v, d)) = s.pop() {
+                                if s.stalled(self.arcs(true, v), d) {
+                                    continue;
+                                }
                                 entries.push((v, j, d, s.dist_m[v as usize]));
                                 s.relax(self.arcs(false, v), v, d);
                             }
@@ -490,6 +495,9 @@ impl Ch {
                             s.seed(v, t, d);
                         }
                         while let Some((v, d)) = s.pop() {
+                            if s.stalled(self.arcs(false, v), d) {
+                                continue;
+                            }
                             let dm = s.dist_m[v as usize];
                             for &(j, t, dd) in
                                 &buckets[first[v as usize] as usize..first[v as usize + 1] as usize]
@@ -573,6 +581,16 @@ impl Search {
             }
         }
         None
+    }
+
+    /// Stall-on-demand: `v` (settled at `d`) is reached faster through a higher node already
+    /// seen, so its label is not a shortest distance and nothing is searched from it. `opposite`
+    /// are the arcs between `v` and higher nodes, pointing the other way than the search.
+    fn stalled(&self, opposite: &[Arc], d: u32) -> bool {
+        opposite.iter().any(|a| {
+            let du = self.dist[a.head as usize];
+            du != NONE && du.saturating_add(a.time) < d
+        })
     }
 
     fn relax(&mut self, arcs: &[Arc], v: u32, d: u32) {

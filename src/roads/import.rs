@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use petgraph::algo::tarjan_scc;
+use petgraph::algo::kosaraju_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 use quick_xml::events::{BytesStart, Event};
 
@@ -206,9 +206,9 @@ pub fn import(path: &Path, opts: &ImportOptions) -> Result<(RoadGraph, ImportRep
 }
 
 fn open(path: &Path) -> Result<File, RoadsError> {
-    File::open(path).map_err(|source| RoadsError::Io {
+    File::open(path).map_err(|error| RoadsError::Io {
         path: path.to_owned(),
-        source,
+        error,
     })
 }
 
@@ -481,7 +481,8 @@ fn keep_largest_scc(
     }
     report.junctions_before = nodes.len();
     report.edges_before = directed;
-    let components = tarjan_scc(&g);
+    // Kosaraju: its depth-first searches are iterative (tarjan_scc recursed too deep on a 1M-node grid).
+    let components = kosaraju_scc(&g);
     drop(g);
     let largest = components
         .iter()

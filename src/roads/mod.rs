@@ -89,13 +89,12 @@ pub(crate) const E7: f64 = 1e7;
 #[derive(Debug, thiserror::Error)]
 pub enum RoadsError {
     /// A file could not be opened, read or written.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {error}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
-        /// The operating system's reason.
-        #[source]
-        source: std::io::Error,
+        /// The operating system's reason (already part of the message).
+        error: std::io::Error,
     },
     /// The extract's name does not say which format it is.
     #[error("{}: unknown extract format; expected a name ending in .osm.pbf, .osm or .osm.gz", path.display())]
@@ -298,18 +297,18 @@ impl RoadGraph {
 
     /// Read a graph file written by [`RoadGraph::save`].
     pub fn load(path: &Path) -> Result<Self, RoadsError> {
-        let bytes = std::fs::read(path).map_err(|source| RoadsError::Io {
+        let bytes = std::fs::read(path).map_err(|error| RoadsError::Io {
             path: path.to_owned(),
-            source,
+            error,
         })?;
         format::from_bytes(path, &bytes)
     }
 
     /// Write the graph (with its contraction hierarchy) to a file.
     pub fn save(&self, path: &Path) -> Result<(), RoadsError> {
-        std::fs::write(path, format::to_bytes(self)).map_err(|source| RoadsError::Io {
+        std::fs::write(path, format::to_bytes(self)).map_err(|error| RoadsError::Io {
             path: path.to_owned(),
-            source,
+            error,
         })
     }
 
