@@ -164,11 +164,26 @@ fn an_empty_extract_is_a_clear_error() {
 fn coordinates_given_as_text_name_the_node_and_the_text() {
     let msg = import_err("text_coordinates.osm").to_string();
     assert!(
-        msg.contains("text_coordinates.osm")
-            && msg.contains("node 2")
-            && msg.contains("eight south"),
+        msg.contains("text_coordinates.osm: line 5: node 2") && msg.contains("eight south"),
         "{msg}"
     );
+}
+
+#[test]
+fn malformed_xml_names_the_line() {
+    let dir = std::env::temp_dir().join(format!("antar-xml-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("broken.osm");
+    std::fs::write(
+        &path,
+        "<osm>\n<node id=\"1\" lat=\"1\" lon=\"2\"/>\n<way id=\"1\"><nd ref=\"1\"/>\n</node></osm>",
+    )
+    .unwrap();
+    let msg = roads::import(&path, &ImportOptions::default())
+        .unwrap_err()
+        .to_string();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(msg.contains("broken.osm: line 4: malformed XML"), "{msg}");
 }
 
 #[test]

@@ -262,7 +262,10 @@ fn read_xml<R: BufRead>(
     let mut saw_osm_root = false;
     let err = |reader: &quick_xml::Reader<R>, detail: String| RoadsError::Parse {
         path: path.to_owned(),
-        detail: format!("{detail} (near byte {})", reader.buffer_position()),
+        detail: match line_at(path, reader.buffer_position()) {
+            Some(line) => format!("line {line}: {detail}"),
+            None => format!("{detail} (near byte {})", reader.buffer_position()),
+        },
     };
     loop {
         let event = reader
@@ -341,6 +344,32 @@ fn read_xml<R: BufRead>(
         });
     }
     Ok(raw)
+}
+
+/// The 1-based line of a byte position of the (decompressed) XML, read again from the file:
+/// only on the error path, so parsing itself need not count lines.
+fn line_at(path: &Path, position: u64) -> Option<u64> {
+    use std::io::Read;
+    let file = File::open(path).ok()?;
+    let gz = path.to_string_lossy().to_ascii_lowercase().ends_with(".gz");
+    let input: Box<dyn Read> = if gz {
+        Box::new(flate2::read::MultiGzDecoder::new(file))
+    } else {
+        Box::new(file)
+    };
+    let mut line = 1;
+    let mut buf = [0u8; 1 << 16];
+    let mut left = position;
+    let mut input = input.take(position);
+    while left > 0 {
+        let n = input.read(&mut buf).ok()?;
+        if n == 0 {
+            break;
+        }
+        line += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+        left -= n as u64;
+    }
+    Some(line)
 }
 
 /// Tag values are rarely escaped; only the five XML entities are decoded.
