@@ -1,4 +1,26 @@
 //! # antar
 //!
-//! A dispatcher for medicine and meal delivery to the poor.
+//! A dispatcher for medicine and meal delivery to the poor, after two programs of Banyuwangi
+//! regency: *Rantang Kasih* (a daily cooked meal for elderly people living alone) and
+//! *Gancang Aron* (hospital pharmacies sending medicine home with ride-hailing couriers).
+//!
+//! ## Map of the code (dependencies point down only)
+//! - [`domain`]: pure types and rules (orders and their state machine, sites, enrolments,
+//!   time windows, travel matrices). No I/O.
+//! - [`store`]: the only module that speaks SQL (SQLite or PostgreSQL).
+//! - [`dispatch`]: use cases (intake, meal days, administration) over `store`.
+//! - [`api`]: HTTP routes, problem documents, OpenAPI.
+//! - [`crypto`]: tokens, webhook secrets, encryption of stored secrets.
+//! - [`config`], [`telemetry`], [`app`], [`cli`]: settings, logs/metrics, wiring, commands.
+
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod dispatch;
 pub mod domain;
+pub mod store;
+pub mod telemetry;

@@ -1,1 +1,16 @@
-fn main() {}
+//! The `antar` binary: parse the command line, set up logging, run the command.
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    antar::telemetry::init_logs();
+    let cli = antar::cli::Cli::parse();
+    match antar::cli::run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -117,10 +117,24 @@ mod tests {
         assert!(is_due(d(12, 4), d(11, 1), None, weekdays, &[]));
         assert!(!is_due(d(10, 30), d(11, 1), None, weekdays, &[]));
         assert!(!is_due(d(12, 4), d(11, 1), Some(d(12, 3)), weekdays, &[]));
-        let pause = Pause { from: d(12, 1), until: Some(d(12, 3)), reason: PauseReason::Hospitalised };
-        assert!(!is_due(d(12, 2), d(11, 1), None, weekdays, std::slice::from_ref(&pause)));
+        let pause = Pause {
+            from: d(12, 1),
+            until: Some(d(12, 3)),
+            reason: PauseReason::Hospitalised,
+        };
+        assert!(!is_due(
+            d(12, 2),
+            d(11, 1),
+            None,
+            weekdays,
+            std::slice::from_ref(&pause)
+        ));
         assert!(is_due(d(12, 4), d(11, 1), None, weekdays, &[pause]));
-        let open = Pause { from: d(12, 1), until: None, reason: PauseReason::Away };
+        let open = Pause {
+            from: d(12, 1),
+            until: None,
+            reason: PauseReason::Away,
+        };
         assert!(!is_due(d(12, 31), d(11, 1), None, weekdays, &[open]));
     }
 }

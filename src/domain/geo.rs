@@ -98,7 +98,10 @@ impl TryFrom<RawLatLon> for LatLon {
 
 impl From<LatLon> for RawLatLon {
     fn from(p: LatLon) -> Self {
-        RawLatLon { lat: p.lat, lon: p.lon }
+        RawLatLon {
+            lat: p.lat,
+            lon: p.lon,
+        }
     }
 }
 
@@ -108,8 +111,14 @@ mod tests {
 
     #[test]
     fn out_of_range_coordinates_are_refused() {
-        assert!(matches!(LatLon::new(91.0, 0.0), Err(LatLonError::Latitude(_))));
-        assert!(matches!(LatLon::new(0.0, -181.0), Err(LatLonError::Longitude(_))));
+        assert!(matches!(
+            LatLon::new(91.0, 0.0),
+            Err(LatLonError::Latitude(_))
+        ));
+        assert!(matches!(
+            LatLon::new(0.0, -181.0),
+            Err(LatLonError::Longitude(_))
+        ));
         assert!(LatLon::new(f64::NAN, 0.0).is_err());
     }
 

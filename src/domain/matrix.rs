@@ -16,7 +16,9 @@ pub struct TravelMatrix {
 
 /// Why a matrix could not be built from raw vectors.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("a {n}x{n} matrix needs {expected} entries, got {durations} durations and {distances} distances")]
+#[error(
+    "a {n}x{n} matrix needs {expected} entries, got {durations} durations and {distances} distances"
+)]
 pub struct MatrixShapeError {
     n: usize,
     expected: usize,
@@ -29,7 +31,11 @@ impl TravelMatrix {
     pub const UNREACHABLE: u32 = u32::MAX;
 
     /// Build from row-major vectors of length `n * n`.
-    pub fn new(n: usize, durations_s: Vec<u32>, distances_m: Vec<u32>) -> Result<Self, MatrixShapeError> {
+    pub fn new(
+        n: usize,
+        durations_s: Vec<u32>,
+        distances_m: Vec<u32>,
+    ) -> Result<Self, MatrixShapeError> {
         let expected = n * n;
         if durations_s.len() != expected || distances_m.len() != expected {
             return Err(MatrixShapeError {
@@ -39,7 +45,11 @@ impl TravelMatrix {
                 distances: distances_m.len(),
             });
         }
-        Ok(Self { n, durations_s, distances_m })
+        Ok(Self {
+            n,
+            durations_s,
+            distances_m,
+        })
     }
 
     /// A matrix of `n` points where every off-diagonal pair is unreachable.
@@ -49,7 +59,11 @@ impl TravelMatrix {
             durations_s[i * n + i] = 0;
         }
         let distances_m = durations_s.clone();
-        Self { n, durations_s, distances_m }
+        Self {
+            n,
+            durations_s,
+            distances_m,
+        }
     }
 
     /// Number of points.
@@ -75,10 +89,18 @@ impl TravelMatrix {
     }
 
     /// Set one entry; `None` marks the pair unreachable.
-    pub fn set(&mut self, from: usize, to: usize, duration_s: Option<u32>, distance_m: Option<u32>) {
+    pub fn set(
+        &mut self,
+        from: usize,
+        to: usize,
+        duration_s: Option<u32>,
+        distance_m: Option<u32>,
+    ) {
         let i = from * self.n + to;
-        self.durations_s[i] = duration_s.map_or(Self::UNREACHABLE, |d| d.min(Self::UNREACHABLE - 1));
-        self.distances_m[i] = distance_m.map_or(Self::UNREACHABLE, |d| d.min(Self::UNREACHABLE - 1));
+        self.durations_s[i] =
+            duration_s.map_or(Self::UNREACHABLE, |d| d.min(Self::UNREACHABLE - 1));
+        self.distances_m[i] =
+            distance_m.map_or(Self::UNREACHABLE, |d| d.min(Self::UNREACHABLE - 1));
     }
 
     /// Raw row-major durations (seconds, [`Self::UNREACHABLE`] for no path).

@@ -11,6 +11,7 @@ pub mod ids;
 pub mod matrix;
 pub mod order;
 pub mod phone;
+pub mod records;
 pub mod site;
 pub mod time;
 

@@ -148,7 +148,11 @@ impl OrderStatus {
     }
 
     /// Check a transition; the error names both states.
-    pub fn transition(self, to: OrderStatus, kind: OrderKind) -> Result<OrderStatus, IllegalTransition> {
+    pub fn transition(
+        self,
+        to: OrderStatus,
+        kind: OrderKind,
+    ) -> Result<OrderStatus, IllegalTransition> {
         if self.can_become(to, kind) {
             Ok(to)
         } else {
@@ -227,16 +231,33 @@ mod tests {
 
     #[test]
     fn the_happy_path_is_allowed() {
-        let path = [NeedsLocation, Ready, Planned, Offered, Assigned, PickedUp, Delivered];
+        let path = [
+            NeedsLocation,
+            Ready,
+            Planned,
+            Offered,
+            Assigned,
+            PickedUp,
+            Delivered,
+        ];
         for w in path.windows(2) {
-            assert!(w[0].can_become(w[1], OrderKind::Medicine), "{} -> {}", w[0], w[1]);
+            assert!(
+                w[0].can_become(w[1], OrderKind::Medicine),
+                "{} -> {}",
+                w[0],
+                w[1]
+            );
         }
     }
 
     #[test]
     fn cancel_is_only_possible_before_pickup() {
         for s in OrderStatus::ALL {
-            assert_eq!(s.can_become(Cancelled, OrderKind::Meal), s.is_before_pickup(), "{s}");
+            assert_eq!(
+                s.can_become(Cancelled, OrderKind::Meal),
+                s.is_before_pickup(),
+                "{s}"
+            );
         }
     }
 

@@ -25,7 +25,10 @@ pub struct PhoneError {
 impl Phone {
     /// Normalise a phone number to `+62…`.
     pub fn parse(input: &str) -> Result<Self, PhoneError> {
-        let err = |reason| PhoneError { input: input.to_owned(), reason };
+        let err = |reason| PhoneError {
+            input: input.to_owned(),
+            reason,
+        };
         let trimmed = input.trim();
         let mut digits = String::with_capacity(trimmed.len());
         for (i, c) in trimmed.chars().enumerate() {
@@ -33,7 +36,11 @@ impl Phone {
                 '0'..='9' => digits.push(c),
                 '+' if i == 0 => {}
                 ' ' | '-' | '.' | '(' | ')' => {}
-                _ => return Err(err("a phone number may contain only digits, spaces, dashes, dots and parentheses")),
+                _ => {
+                    return Err(err(
+                        "a phone number may contain only digits, spaces, dashes, dots and parentheses",
+                    ));
+                }
             }
         }
         let national = if let Some(rest) = digits.strip_prefix("62") {
@@ -85,10 +92,18 @@ mod tests {
 
     #[test]
     fn common_indonesian_forms_normalise_to_plus_62() {
-        for s in ["0812-3456-7890", "+62 812 3456 7890", "6281234567890", "+62 (0)812 3456 7890"] {
+        for s in [
+            "0812-3456-7890",
+            "+62 812 3456 7890",
+            "6281234567890",
+            "+62 (0)812 3456 7890",
+        ] {
             assert_eq!(Phone::parse(s).unwrap().as_str(), "+6281234567890", "{s}");
         }
-        assert_eq!(Phone::parse("(0333) 421777").unwrap().as_str(), "+62333421777");
+        assert_eq!(
+            Phone::parse("(0333) 421777").unwrap().as_str(),
+            "+62333421777"
+        );
     }
 
     #[test]

@@ -101,7 +101,8 @@ impl ServiceArea {
     pub fn contains(&self, p: LatLon) -> bool {
         match self {
             Self::Bbox { min, max } => {
-                (min.lat()..=max.lat()).contains(&p.lat()) && (min.lon()..=max.lon()).contains(&p.lon())
+                (min.lat()..=max.lat()).contains(&p.lat())
+                    && (min.lon()..=max.lon()).contains(&p.lon())
             }
             Self::Polygon { points } => {
                 // Even-odd ray casting in lon/lat: fine at the scale of a regency.
@@ -133,12 +134,29 @@ mod tests {
 
     #[test]
     fn polygon_and_box_contain_what_they_should() {
-        let square = ServiceArea::Polygon { points: vec![p(-9.0, 114.0), p(-9.0, 115.0), p(-8.0, 115.0), p(-8.0, 114.0)] };
+        let square = ServiceArea::Polygon {
+            points: vec![
+                p(-9.0, 114.0),
+                p(-9.0, 115.0),
+                p(-8.0, 115.0),
+                p(-8.0, 114.0),
+            ],
+        };
         assert!(square.contains(p(-8.5, 114.5)));
         assert!(!square.contains(p(-7.5, 114.5)));
-        let bbox = ServiceArea::Bbox { min: p(-9.0, 114.0), max: p(-8.0, 115.0) };
+        let bbox = ServiceArea::Bbox {
+            min: p(-9.0, 114.0),
+            max: p(-8.0, 115.0),
+        };
         assert!(bbox.contains(p(-8.22, 114.37)));
         assert!(!bbox.contains(p(-8.22, 113.0)));
-        assert!(ServiceArea::Bbox { min: p(-8.0, 114.0), max: p(-9.0, 115.0) }.validate().is_err());
+        assert!(
+            ServiceArea::Bbox {
+                min: p(-8.0, 114.0),
+                max: p(-9.0, 115.0)
+            }
+            .validate()
+            .is_err()
+        );
     }
 }

@@ -32,7 +32,10 @@ impl TimeWindow {
     /// A checked window.
     pub fn new(start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Self, WindowError> {
         if end < start {
-            return Err(WindowError { start: start.to_rfc3339(), end: end.to_rfc3339() });
+            return Err(WindowError {
+                start: start.to_rfc3339(),
+                end: end.to_rfc3339(),
+            });
         }
         Ok(Self { start, end })
     }
@@ -62,14 +65,20 @@ impl LocalWindow {
     /// A checked local window.
     pub fn new(start: NaiveTime, end: NaiveTime) -> Result<Self, WindowError> {
         if end <= start {
-            return Err(WindowError { start: start.to_string(), end: end.to_string() });
+            return Err(WindowError {
+                start: start.to_string(),
+                end: end.to_string(),
+            });
         }
         Ok(Self { start, end })
     }
 
     /// The UTC window for this local window on `date` in `tz`.
     pub fn on(&self, date: NaiveDate, tz: Tz) -> TimeWindow {
-        TimeWindow { start: local_to_utc(date, self.start, tz), end: local_to_utc(date, self.end, tz) }
+        TimeWindow {
+            start: local_to_utc(date, self.start, tz),
+            end: local_to_utc(date, self.end, tz),
+        }
     }
 }
 
@@ -83,10 +92,9 @@ pub fn local_to_utc(date: NaiveDate, time: NaiveTime, tz: Tz) -> DateTime<Utc> {
         LocalResult::Ambiguous(a, _) => a.with_timezone(&Utc),
         LocalResult::None => {
             let later = naive + chrono::Duration::hours(1);
-            tz.from_local_datetime(&later).earliest().map_or_else(
-                || Utc.from_utc_datetime(&naive),
-                |t| t.with_timezone(&Utc),
-            )
+            tz.from_local_datetime(&later)
+                .earliest()
+                .map_or_else(|| Utc.from_utc_datetime(&naive), |t| t.with_timezone(&Utc))
         }
     }
 }
@@ -102,7 +110,9 @@ pub struct Weekdays(u8);
 
 /// An unknown weekday name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown weekday {0:?} (expected mon, tue, wed, thu, fri, sat, sun or Indonesian senin … minggu)")]
+#[error(
+    "unknown weekday {0:?} (expected mon, tue, wed, thu, fri, sat, sun or Indonesian senin … minggu)"
+)]
 pub struct WeekdayError(pub String);
 
 impl Weekdays {
@@ -157,7 +167,10 @@ impl Weekdays {
     /// Short English names, Monday first.
     pub fn names(self) -> Vec<&'static str> {
         const NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-        (0..7).filter(|i| self.0 & (1 << i) != 0).map(|i| NAMES[i]).collect()
+        (0..7)
+            .filter(|i| self.0 & (1 << i) != 0)
+            .map(|i| NAMES[i])
+            .collect()
     }
 }
 
@@ -172,8 +185,11 @@ mod tests {
 
     #[test]
     fn a_jakarta_morning_window_is_stored_in_utc() {
-        let w = LocalWindow::new(NaiveTime::from_hms_opt(10, 30, 0).unwrap(), NaiveTime::from_hms_opt(12, 30, 0).unwrap())
-            .unwrap();
+        let w = LocalWindow::new(
+            NaiveTime::from_hms_opt(10, 30, 0).unwrap(),
+            NaiveTime::from_hms_opt(12, 30, 0).unwrap(),
+        )
+        .unwrap();
         let d = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
         let utc = w.on(d, DEFAULT_TZ);
         assert_eq!(utc.start().to_rfc3339(), "2026-12-01T03:30:00+00:00");
@@ -183,9 +199,15 @@ mod tests {
     fn local_midnight_belongs_to_the_new_local_day() {
         // 17:00 UTC on 30 Nov is 00:00 on 1 Dec in Jakarta (UTC+7).
         let at = Utc.with_ymd_and_hms(2026, 11, 30, 17, 0, 0).unwrap();
-        assert_eq!(local_date(at, DEFAULT_TZ), NaiveDate::from_ymd_opt(2026, 12, 1).unwrap());
+        assert_eq!(
+            local_date(at, DEFAULT_TZ),
+            NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()
+        );
         let just_before = Utc.with_ymd_and_hms(2026, 11, 30, 16, 59, 59).unwrap();
-        assert_eq!(local_date(just_before, DEFAULT_TZ), NaiveDate::from_ymd_opt(2026, 11, 30).unwrap());
+        assert_eq!(
+            local_date(just_before, DEFAULT_TZ),
+            NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()
+        );
     }
 
     #[test]

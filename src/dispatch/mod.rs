@@ -1,0 +1,128 @@
+//! Use cases: what staff, partners and timers ask antar to do, each as one function that checks
+//! the rules that need stored data, writes in one transaction (with its audit entry) and returns
+//! domain values.
+//!
+//! Owns: [`Dispatch`] and [`DispatchError`]. May use `domain`, `store`, `crypto`; must not depend
+//! on `api` (HTTP is the caller's business: inputs arrive parsed, errors leave as this enum).
+
+pub mod admin;
+pub mod intake;
+pub mod meals;
+pub mod recipients;
+
+use chrono_tz::Tz;
+
+use crate::crypto::SecretBox;
+use crate::domain::{IllegalTransition, Principal, Role};
+use crate::store::{Store, StoreError};
+
+/// One bad input field: which, a stable code, and a reason a person can read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// JSON path or CSV column, e.g. `patient.location.lat`.
+    pub field: String,
+    /// Stable machine-readable code, e.g. `out_of_range`.
+    pub code: &'static str,
+    /// Human explanation.
+    pub reason: String,
+}
+
+impl FieldError {
+    /// Build one.
+    pub fn new(field: impl Into<String>, code: &'static str, reason: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            code,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Why a use case refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DispatchError {
+    /// The input broke one or more rules.
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    /// The caller's role may not do this.
+    #[error("the {0} role may not do this")]
+    Forbidden(&'static str),
+    /// No such thing (or not visible to the caller).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The request clashes with stored state.
+    #[error("{detail}")]
+    Conflict {
+        /// Stable code.
+        code: &'static str,
+        /// Human explanation.
+        detail: String,
+    },
+    /// A state change that the order state machine forbids.
+    #[error(transparent)]
+    Transition(#[from] IllegalTransition),
+    /// Storage failure.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for DispatchError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => DispatchError::NotFound("record"),
+            StoreError::Conflict(what) => DispatchError::Conflict {
+                code: "conflict",
+                detail: format!("already exists: {what}"),
+            },
+            other => DispatchError::Store(other),
+        }
+    }
+}
+
+impl From<sqlx::Error> for DispatchError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::from(e).into()
+    }
+}
+
+/// Result alias.
+pub type Result<T, E = DispatchError> = std::result::Result<T, E>;
+
+/// The use cases, over a store. Cheap to clone.
+#[derive(Clone)]
+pub struct Dispatch {
+    store: Store,
+    secrets: SecretBox,
+    tz: Tz,
+}
+
+impl Dispatch {
+    /// Build over a store, with the master key for secrets and the region's zone.
+    pub fn new(store: Store, secrets: SecretBox, tz: Tz) -> Self {
+        Self { store, secrets, tz }
+    }
+
+    /// The store (for health checks).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The region's time zone.
+    pub fn tz(&self) -> Tz {
+        self.tz
+    }
+}
+
+/// Refuse unless the principal has one of `roles`.
+pub fn require(p: &Principal, roles: &[Role]) -> Result<()> {
+    if roles.contains(&p.role) {
+        Ok(())
+    } else {
+        Err(DispatchError::Forbidden(p.role.as_str()))
+    }
+}
+
+/// Shorthand for a single-field validation failure.
+pub fn invalid(field: &str, code: &'static str, reason: impl Into<String>) -> DispatchError {
+    DispatchError::Invalid(vec![FieldError::new(field, code, reason)])
+}

@@ -1,0 +1,80 @@
+//! The append-only audit log: who did what, when. Writes go in the caller's transaction so a
+//! change and its audit entry are stored together or not at all.
+//!
+//! Must not depend on `api` or `dispatch`.
+
+use sqlx::AnyConnection;
+
+use super::{Result, RowExt, Store, json_col, now, parse_ts, ts};
+use crate::domain::records::AuditEntry;
+
+/// Append one entry inside an open transaction.
+pub async fn record(
+    conn: &mut AnyConnection,
+    actor: &str,
+    action: &str,
+    entity: &str,
+    entity_id: Option<&str>,
+    detail: &serde_json::Value,
+) -> Result<()> {
+    sqlx::query("INSERT INTO audit_log (at, actor, action, entity, entity_id, detail) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(ts(now()))
+        .bind(actor)
+        .bind(action)
+        .bind(entity)
+        .bind(entity_id)
+        .bind(detail.to_string())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Record a read of patient data (its own small transaction).
+    pub async fn audit_read(
+        &self,
+        actor: &str,
+        entity: &str,
+        entity_id: Option<&str>,
+        detail: &serde_json::Value,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        record(&mut tx, actor, "read", entity, entity_id, detail).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Audit entries, newest first, optionally for one entity kind/id, before a sequence number.
+    pub async fn audit_entries(
+        &self,
+        entity: Option<&str>,
+        entity_id: Option<&str>,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>> {
+        let rows = sqlx::query(
+            "SELECT id, at, actor, action, entity, entity_id, detail FROM audit_log \
+             WHERE ($1 IS NULL OR entity = $1) AND ($2 IS NULL OR entity_id = $2) AND ($3 IS NULL OR id < $3) \
+             ORDER BY id DESC LIMIT $4",
+        )
+        .bind(entity)
+        .bind(entity_id)
+        .bind(before)
+        .bind(limit)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditEntry {
+                    id: r.int("id")?,
+                    at: parse_ts("at", &r.text("at")?)?,
+                    actor: r.text("actor")?,
+                    action: r.text("action")?,
+                    entity: r.text("entity")?,
+                    entity_id: r.opt_text("entity_id")?,
+                    detail: json_col("detail", &r.text("detail")?)?,
+                })
+            })
+            .collect()
+    }
+}
