@@ -269,6 +269,12 @@ fn ch_matches_dijkstra_on(name: &str) {
     );
     for k in (0..pts.len()).step_by(7) {
         let r = g.route(pts[k], pts[(k * 31 + 5) % pts.len()]).unwrap();
+        let line: f64 = r.geometry.windows(2).map(|w| w[0].distance_m(w[1])).sum();
+        assert!(
+            (line - r.distance_m).abs() <= 1.0 + r.distance_m * 0.01,
+            "{name}: geometry {line} m, route {} m",
+            r.distance_m
+        );
         assert_eq!(
             Some((r.duration_s * 1000.0).round() as u32),
             want[k * pts.len() + (k * 31 + 5) % pts.len()]

@@ -204,7 +204,9 @@ impl Builder {
         self.shortcuts(v, ws, SIMULATE_SETTLE_LIMIT, buf);
         let removed = (self.out[v as usize].len() + self.inn[v as usize].len()) as i64;
         let edge_difference = buf.len() as i64 - removed;
-        2 * edge_difference + deleted[v as usize] as i64
+        // Equal weights: on the shared extracts and a 100k-node grid, 2·ED + DN and ED + 2·DN
+        // gave no steadier matrix times (within noise) and slower contraction of grids.
+        edge_difference + deleted[v as usize] as i64
     }
 }
 
