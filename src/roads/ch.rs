@@ -212,7 +212,17 @@ impl Builder {
 
 impl Ch {
     /// Contract a graph of `n` nodes. Self loops are ignored; parallel edges keep the fastest.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub fn build(n: usize, edges: &[InputEdge]) -> Ch {
+        Self::build_with_progress(n, edges, &mut |_| {})
+    }
+
+    /// [`Ch::build`], calling `progress` with the number of contracted nodes now and then.
+    pub fn build_with_progress(
+        n: usize,
+        edges: &[InputEdge],
+        progress: &mut dyn FnMut(usize),
+    ) -> Ch {
         let mut b = Builder {
             out: vec![Vec::new(); n],
             inn: vec![Vec::new(); n],
@@ -237,6 +247,7 @@ impl Ch {
         let mut up_lists: Vec<Vec<Arc>> = vec![Vec::new(); n];
         let mut down_lists: Vec<Vec<Arc>> = vec![Vec::new(); n];
         let mut neighbours = Vec::new();
+        let mut done = 0;
         while let Some(Reverse((p, v))) = heap.pop() {
             let vi = v as usize;
             if contracted[vi] || p != priority[vi] {
@@ -253,6 +264,10 @@ impl Ch {
             }
             b.shortcuts(v, &mut ws, CONTRACT_SETTLE_LIMIT, &mut buf);
             contracted[vi] = true;
+            done += 1;
+            if done % 4096 == 0 {
+                progress(done);
+            }
             let out = std::mem::take(&mut b.out[vi]);
             let inn = std::mem::take(&mut b.inn[vi]);
             neighbours.clear();

@@ -145,6 +145,15 @@ impl Progress {
         }
     }
 
+    fn contracting(&mut self, done: usize, total: usize) {
+        if self.on && self.last.elapsed() > Duration::from_millis(200) {
+            self.last = Instant::now();
+            let mut e = std::io::stderr().lock();
+            let _ = write!(e, "\rcontracting: {done} / {total} junctions   ");
+            let _ = e.flush();
+        }
+    }
+
     fn done(&mut self) {
         if self.on {
             let _ = writeln!(std::io::stderr());
@@ -200,7 +209,10 @@ pub fn import(path: &Path, opts: &ImportOptions) -> Result<(RoadGraph, ImportRep
     }
     report.parse_time = start.elapsed();
     let contract_start = Instant::now();
-    let graph = RoadGraph::from_parts(nodes, segments, shape, opts.snap_limit_m);
+    let graph = RoadGraph::from_parts(nodes, segments, shape, opts.snap_limit_m, &mut |done, n| {
+        progress.contracting(done, n)
+    });
+    progress.done();
     report.contract_time = contract_start.elapsed();
     Ok((graph, report))
 }

@@ -266,9 +266,11 @@ impl RoadGraph {
         segments: Vec<Segment>,
         shape: Vec<[i32; 2]>,
         snap_limit_m: f64,
+        progress: &mut dyn FnMut(usize, usize),
     ) -> Self {
         let edges = directed_edges(&segments);
-        let ch = Ch::build(nodes.len(), &edges);
+        let n = nodes.len();
+        let ch = Ch::build_with_progress(n, &edges, &mut |done| progress(done, n));
         Self::assemble(nodes, segments, shape, ch, snap_limit_m)
     }
 

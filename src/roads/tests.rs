@@ -51,7 +51,7 @@ fn random_graph(seed: u64) -> RoadGraph {
             rule,
         ));
     }
-    RoadGraph::from_parts(nodes, segments, shape, 5_000.0)
+    RoadGraph::from_parts(nodes, segments, shape, 5_000.0, &mut |_, _| {})
 }
 
 fn random_points(rng: &mut StdRng, n: usize) -> Vec<LatLon> {
