@@ -1,1 +1,668 @@
-//! Planner integration tests.
+//! Planner integration tests: every solution goes through the independent checker; small
+//! random instances are compared with a brute-force optimum; constraints each get a case that
+//! would break without them; readers report bad files with their line numbers.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use antar::domain::TravelMatrix;
+use antar::planner::{
+    Capabilities, Costs, InitialRoute, Job, Objective, PlannerError, Priority, Problem, ReasonCode,
+    Rounding, Solution, SolveOptions, TimeWindow, VehicleType, check, read_json, read_solomon,
+    read_vrplib, solve,
+};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/planner")
+        .join(name)
+}
+
+/// The shared benchmark directory, or `None` (with a note) when it is missing outside CI.
+fn shared_benchmarks() -> Option<PathBuf> {
+    let root = std::env::var_os("ANTAR_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    let dir = root.join("benchmarks");
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "benchmark data missing at {} (CI is set)",
+        dir.display()
+    );
+    eprintln!("note: {} missing, skipping", dir.display());
+    None
+}
+
+fn opts(seed: u64, iterations: u64) -> SolveOptions {
+    SolveOptions {
+        time_limit: Duration::from_secs(60),
+        seed,
+        max_iterations: Some(iterations),
+        initial: Vec::new(),
+    }
+}
+
+fn solve_checked(p: &Problem, o: &SolveOptions) -> Solution {
+    let s = solve(p, o).expect("solve");
+    if let Err(v) = check(p, &s) {
+        panic!("checker refused the solution (seed {}): {:?}", o.seed, v);
+    }
+    s
+}
+
+/// A small seeded generator for test instances (independent of the solver's).
+struct Gen(u64);
+impl Gen {
+    fn f(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.f() * n as f64) as usize % n.max(1)
+    }
+}
+
+#[test]
+fn the_benchmark_fixtures_are_solved_feasibly() {
+    for (name, read) in [
+        (
+            "tiny_solomon.txt",
+            read_solomon as fn(&Path) -> Result<_, PlannerError>,
+        ),
+        ("tiny.vrp", read_vrplib),
+    ] {
+        let inst = read(&fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let s = solve_checked(&inst.problem, &opts(1, 500));
+        assert!(s.unassigned.is_empty(), "{name}: {:?}", s.unassigned);
+    }
+}
+
+#[test]
+fn the_two_site_fixture_keeps_cold_parcels_in_cold_boxes_and_explains_the_controlled_one() {
+    let p = read_json(&fixture("two_sites_cold_chain.json"))
+        .unwrap()
+        .problem;
+    let sol = solve_checked(&p, &opts(3, 500));
+    // Nobody has the controlled-handover capability in this fixture.
+    assert_eq!(sol.unassigned.len(), 1, "{:?}", sol.unassigned);
+    assert_eq!(sol.unassigned[0].job_id, "rx-controlled");
+    assert_eq!(sol.unassigned[0].code, ReasonCode::CapabilityMissing);
+    let cold_route = sol
+        .routes
+        .iter()
+        .find(|r| r.stops.iter().any(|s| s.job_id == "rx-cold"))
+        .expect("rx-cold routed");
+    assert_eq!(cold_route.vehicle_id, "pharmacy-cold");
+    for r in &sol.routes {
+        assert!(
+            r.end_arrival.is_none(),
+            "all routes in the fixture are open"
+        );
+        for s in &r.stops {
+            if let Some(m) = p.jobs()[s.job].max_transit {
+                assert!(s.arrival - r.departure <= m + 1e-6);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- brute force
+
+/// Independent evaluation of one closed route: earliest-start schedule, capacity, windows.
+fn oracle_route(p: &Problem, vt: usize, seq: &[usize]) -> Option<f64> {
+    let v = &p.vehicle_types()[vt];
+    let c = p.costs();
+    let load: i64 = seq.iter().map(|&j| p.jobs()[j].load[0]).sum();
+    if load > v.capacity[0] {
+        return None;
+    }
+    let (mut t, mut at, mut d) = (v.shift.start, v.start, 0.0);
+    for &j in seq {
+        let job = &p.jobs()[j];
+        t += c.time(at, job.location);
+        d += c.distance(at, job.location);
+        let w = job.windows.iter().find(|w| t <= w.end + 1e-9)?;
+        t = t.max(w.start) + job.service;
+        at = job.location;
+    }
+    let e = v.end.unwrap();
+    t += c.time(at, e);
+    d += c.distance(at, e);
+    (t <= v.shift.end + 1e-9).then_some(d)
+}
+
+/// Best (vehicles, distance) or distance over every set of routes, by enumeration.
+fn brute_force(p: &Problem, vehicles_first: bool) -> (usize, f64) {
+    fn rec(
+        p: &Problem,
+        k: usize,
+        routes: &mut Vec<Vec<usize>>,
+        best: &mut (usize, f64),
+        vehicles_first: bool,
+        fleet: usize,
+    ) {
+        let n = p.jobs().len();
+        if k == n {
+            let mut d = 0.0;
+            for r in routes.iter() {
+                match oracle_route(p, 0, r) {
+                    Some(x) => d += x,
+                    None => return,
+                }
+            }
+            let cand = (routes.len(), d);
+            let better = if vehicles_first {
+                cand.0 < best.0 || (cand.0 == best.0 && cand.1 < best.1 - 1e-9)
+            } else {
+                cand.1 < best.1 - 1e-9
+            };
+            if better {
+                *best = cand;
+            }
+            return;
+        }
+        for r in 0..routes.len() {
+            for pos in 0..=routes[r].len() {
+                routes[r].insert(pos, k);
+                if oracle_route(p, 0, &routes[r]).is_some() {
+                    rec(p, k + 1, routes, best, vehicles_first, fleet);
+                }
+                routes[r].remove(pos);
+            }
+        }
+        if routes.len() < fleet {
+            routes.push(vec![k]);
+            rec(p, k + 1, routes, best, vehicles_first, fleet);
+            routes.pop();
+        }
+    }
+    let mut best = (usize::MAX, f64::INFINITY);
+    let fleet = p.vehicle_types()[0].count.unwrap_or(usize::MAX);
+    rec(p, 0, &mut Vec::new(), &mut best, vehicles_first, fleet);
+    best
+}
+
+fn random_vrptw(seed: u64, n: usize, objective: Objective) -> Problem {
+    let mut g = Gen(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let pts: Vec<(f64, f64)> = (0..=n)
+        .map(|_| ((g.f() * 100.0).round(), (g.f() * 100.0).round()))
+        .collect();
+    let costs = Costs::euclidean(&pts, Rounding::None);
+    let jobs = (1..=n)
+        .map(|i| {
+            let mut j = Job::new(format!("{i}"), i, 1);
+            j.load = vec![1 + g.below(4) as i64];
+            j.service = 5.0;
+            let s = g.f() * 200.0;
+            j.windows = vec![TimeWindow::new(s, s + 40.0 + g.f() * 200.0).unwrap()];
+            j
+        })
+        .collect();
+    let mut v = VehicleType::new("v", 0, 1);
+    v.capacity = vec![8];
+    v.shift = TimeWindow::new(0.0, 600.0).unwrap();
+    v.count = Some(n);
+    Problem::new(costs, jobs, vec![v], objective).unwrap()
+}
+
+#[test]
+fn the_solver_finds_the_brute_force_optimum_on_tiny_instances() {
+    for seed in 1..=12u64 {
+        for objective in [Objective::Distance, Objective::VehiclesThenDistance] {
+            let p = random_vrptw(seed, 7, objective);
+            let (bv, bd) = brute_force(&p, objective == Objective::VehiclesThenDistance);
+            let s = solve_checked(&p, &opts(seed, 3000));
+            let served_all = s.unassigned.is_empty();
+            if bv == usize::MAX {
+                assert!(
+                    !served_all,
+                    "seed {seed}: solver served an instance brute force calls infeasible"
+                );
+                continue;
+            }
+            assert!(
+                served_all,
+                "seed {seed} {objective:?}: left {:?}",
+                s.unassigned
+            );
+            if objective == Objective::VehiclesThenDistance {
+                assert_eq!(s.summary.vehicles, bv, "seed {seed}: vehicles");
+            }
+            assert!(
+                (s.summary.distance - bd).abs() < 1e-6,
+                "seed {seed} {objective:?}: solver {} vs optimum {bd}",
+                s.summary.distance
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------- properties
+
+/// A random instance with every feature: two sites, open and closed routes, limited fleets,
+/// several windows, capabilities, transit limits, max stops and max duration.
+fn random_rich(seed: u64) -> Problem {
+    let mut g = Gen(seed.wrapping_mul(0xD1B5_4A32_D192_ED03) | 1);
+    let n = 8 + g.below(25);
+    let pts: Vec<(f64, f64)> = (0..n + 2).map(|_| (g.f() * 100.0, g.f() * 100.0)).collect();
+    let costs = Costs::euclidean(&pts, Rounding::None);
+    let mut vts = Vec::new();
+    for (k, site) in [0usize, 1].into_iter().enumerate() {
+        for cold in [false, true] {
+            let mut v = VehicleType::new(format!("s{site}-{cold}"), site, 2);
+            v.end = if g.f() < 0.5 { None } else { Some(site) };
+            v.capacity = vec![5 + g.below(10) as i64, 3];
+            v.shift = TimeWindow::new(0.0, 300.0 + g.f() * 300.0).unwrap();
+            v.max_stops = (g.f() < 0.5).then(|| 2 + g.below(5));
+            v.max_duration = (g.f() < 0.3).then(|| 150.0 + g.f() * 200.0);
+            v.capabilities = Capabilities(u64::from(cold));
+            v.fixed_cost = 10.0 + k as f64;
+            v.cost_per_distance = 1.0;
+            v.fare_cap = (g.f() < 0.3).then(|| 100.0 + g.f() * 100.0);
+            v.count = (g.f() < 0.7).then(|| 1 + g.below(3));
+            vts.push(v);
+        }
+    }
+    let jobs = (0..n)
+        .map(|i| {
+            let mut j = Job::new(format!("j{i}"), i + 2, 2);
+            j.load = vec![1 + g.below(3) as i64, i64::from(g.f() < 0.3)];
+            j.service = g.f() * 10.0;
+            let a = g.f() * 200.0;
+            j.windows = if g.f() < 0.3 {
+                vec![
+                    TimeWindow::new(a, a + 30.0).unwrap(),
+                    TimeWindow::new(a + 100.0, a + 200.0).unwrap(),
+                ]
+            } else {
+                vec![TimeWindow::new(a, a + 50.0 + g.f() * 300.0).unwrap()]
+            };
+            j.priority = if g.f() < 0.3 {
+                Priority::Urgent
+            } else {
+                Priority::Routine
+            };
+            j.max_transit = (g.f() < 0.3).then(|| 60.0 + g.f() * 100.0);
+            j.capabilities = Capabilities(u64::from(g.f() < 0.2));
+            j.start_site = (g.f() < 0.5).then(|| g.below(2));
+            j
+        })
+        .collect();
+    Problem::new(costs, jobs, vts, Objective::Cost).unwrap()
+}
+
+/// Can `job` be served alone by vehicle type `vt`? (Independent of the solver's code.)
+fn fits_alone(p: &Problem, vt: usize, j: usize) -> bool {
+    let v = &p.vehicle_types()[vt];
+    let job = &p.jobs()[j];
+    let c = p.costs();
+    if !v.capabilities.covers(job.capabilities)
+        || job.start_site.is_some_and(|s| s != v.start)
+        || job.load.iter().zip(&v.capacity).any(|(l, cap)| l > cap)
+        || v.max_stops == Some(0)
+        || v.count == Some(0)
+    {
+        return false;
+    }
+    let t = c.time(v.start, job.location);
+    if job.max_transit.is_some_and(|m| t > m + 1e-9) {
+        return false;
+    }
+    let back = v.end.map_or(0.0, |e| c.time(job.location, e));
+    let arr = v.shift.start + t;
+    let Some(w) = job.windows.iter().find(|w| arr <= w.end + 1e-9) else {
+        return false;
+    };
+    let start = arr.max(w.start);
+    let dur = t + job.service + back;
+    start + job.service + back <= v.shift.end + 1e-9
+        && v.max_duration.is_none_or(|m| dur <= m + 1e-9)
+}
+
+#[test]
+fn random_rich_instances_always_get_checked_solutions_with_honest_reasons() {
+    for seed in 1..=60u64 {
+        let p = random_rich(seed);
+        let s = solve_checked(&p, &opts(seed, 400));
+        for u in &s.unassigned {
+            let alone = (0..p.vehicle_types().len()).any(|vt| fits_alone(&p, vt, u.job));
+            assert_eq!(
+                u.code == ReasonCode::NoRoom,
+                alone,
+                "seed {seed}: job {} reported {:?} but fits alone = {alone}",
+                u.job_id,
+                u.code
+            );
+        }
+    }
+}
+
+#[test]
+fn an_impossible_job_is_reported_with_the_reason_that_matches_its_defect() {
+    let cases: [(ReasonCode, fn(&mut Job)); 5] = [
+        (ReasonCode::CapacityExceeded, |j| j.load = vec![1000, 0]),
+        (ReasonCode::CapabilityMissing, |j| {
+            j.capabilities = Capabilities(1 << 9)
+        }),
+        (ReasonCode::NoStartSite, |j| j.start_site = Some(5)),
+        (ReasonCode::WindowUnreachable, |j| {
+            j.windows = vec![TimeWindow::new(-10.0, -5.0).unwrap()]
+        }),
+        (ReasonCode::TransitTooShort, |j| j.max_transit = Some(1e-3)),
+    ];
+    for seed in 1..=10u64 {
+        for (code, spoil) in cases {
+            let p = random_rich(seed);
+            let mut jobs = p.jobs().to_vec();
+            let mut bad = Job::new("bad", 7, 2);
+            bad.load = vec![1, 0];
+            spoil(&mut bad);
+            jobs.push(bad);
+            let p = Problem::new(
+                p.costs().clone(),
+                jobs,
+                p.vehicle_types().to_vec(),
+                Objective::Cost,
+            )
+            .unwrap();
+            let s = solve_checked(&p, &opts(seed, 100));
+            let u = s
+                .unassigned
+                .iter()
+                .find(|u| u.job_id == "bad")
+                .expect("bad job must stay out");
+            assert_eq!(u.code, code, "seed {seed}: {}", u.reason);
+        }
+    }
+}
+
+#[test]
+fn the_same_seed_and_iteration_limit_give_the_same_solution() {
+    for seed in [3u64, 17] {
+        let p = random_rich(seed);
+        let a = solve(&p, &opts(seed, 300)).unwrap();
+        let b = solve(&p, &opts(seed, 300)).unwrap();
+        assert_eq!(a, b);
+    }
+}
+
+// ---------------------------------------------------------------- constraint cases
+
+/// Depot at 0, two stops on a line at 10 and 20: one vehicle visiting both is cheapest.
+fn line_problem(max_transit: Option<f64>, cold_job: bool) -> Problem {
+    let costs = Costs::euclidean(&[(0.0, 0.0), (10.0, 0.0), (20.0, 0.0)], Rounding::None);
+    let mut jobs = vec![Job::new("near", 1, 1), Job::new("far", 2, 1)];
+    jobs[0].service = 5.0;
+    jobs[1].max_transit = max_transit;
+    if cold_job {
+        jobs[1].capabilities = Capabilities(1);
+    }
+    let mut plain = VehicleType::new("plain", 0, 1);
+    plain.end = None;
+    plain.fixed_cost = 1.0;
+    let mut cold = plain.clone();
+    cold.id = "cold".into();
+    cold.capabilities = Capabilities(1);
+    cold.fixed_cost = 100.0;
+    Problem::new(costs, jobs, vec![plain, cold], Objective::Cost).unwrap()
+}
+
+#[test]
+fn a_cold_chain_order_is_never_routed_past_its_limit() {
+    // Without limits one route serves both: near (service 5) then far, cost 1 + 20.
+    let free = solve_checked(&line_problem(None, false), &opts(1, 200));
+    assert_eq!(free.routes.len(), 1);
+    // A limit on "far" is still met by a single route that visits it first.
+    let s = solve_checked(&line_problem(Some(20.0), false), &opts(1, 200));
+    assert_eq!(s.routes.len(), 1);
+    assert_eq!(s.routes[0].stops[0].job_id, "far");
+    // Limits on both (far 20, near 25) rule out both orders: near-first reaches far at 25,
+    // far-first reaches near at 30. The route must split in two.
+    let p = line_problem(Some(20.0), false);
+    let mut jobs = p.jobs().to_vec();
+    jobs[0].max_transit = Some(25.0);
+    let p = Problem::new(
+        p.costs().clone(),
+        jobs,
+        p.vehicle_types().to_vec(),
+        Objective::Cost,
+    )
+    .unwrap();
+    let s = solve_checked(&p, &opts(1, 200));
+    assert_eq!(
+        s.routes.len(),
+        2,
+        "the limits must split the route: {:?}",
+        s.routes
+    );
+    for r in &s.routes {
+        for st in &r.stops {
+            assert!(st.arrival - r.departure <= p.jobs()[st.job].max_transit.unwrap() + 1e-9);
+        }
+    }
+    // A limit shorter than the direct trip leaves the job out with that reason.
+    let s = solve_checked(&line_problem(Some(15.0), false), &opts(1, 200));
+    assert!(
+        s.unassigned
+            .iter()
+            .any(|u| u.job_id == "far" && u.code == ReasonCode::TransitTooShort)
+    );
+}
+
+#[test]
+fn a_job_needing_a_cold_box_rides_only_on_a_vehicle_that_has_one() {
+    let s = solve_checked(&line_problem(None, true), &opts(1, 200));
+    let r = s
+        .routes
+        .iter()
+        .find(|r| r.stops.iter().any(|st| st.job_id == "far"))
+        .unwrap();
+    assert_eq!(r.vehicle_id, "cold");
+}
+
+#[test]
+fn max_stops_and_capacity_are_respected() {
+    let costs = Costs::euclidean(
+        &[(0.0, 0.0), (1.0, 0.0), (2.0, 0.0), (3.0, 0.0), (4.0, 0.0)],
+        Rounding::None,
+    );
+    let jobs: Vec<Job> = (1..=4)
+        .map(|i| {
+            let mut j = Job::new(format!("{i}"), i, 2);
+            j.load = vec![1, i64::from(i == 4) * 3];
+            j
+        })
+        .collect();
+    let mut v = VehicleType::new("v", 0, 2);
+    v.max_stops = Some(2);
+    v.capacity = vec![10, 3];
+    let p = Problem::new(costs, jobs, vec![v], Objective::Distance).unwrap();
+    let s = solve_checked(&p, &opts(1, 300));
+    assert!(s.routes.iter().all(|r| r.stops.len() <= 2));
+    assert_eq!(s.routes.len(), 2);
+}
+
+#[test]
+fn an_unreachable_stop_is_reported_as_unreachable() {
+    let mut m = TravelMatrix::unreachable(3);
+    m.set(0, 1, Some(60), Some(500));
+    m.set(1, 0, Some(60), Some(500));
+    let costs = Costs::from_travel_matrix(&m);
+    let jobs = vec![Job::new("ok", 1, 1), Job::new("island", 2, 1)];
+    let p = Problem::new(
+        costs,
+        jobs,
+        vec![VehicleType::new("v", 0, 1)],
+        Objective::Cost,
+    )
+    .unwrap();
+    let s = solve_checked(&p, &opts(1, 100));
+    assert_eq!(s.unassigned.len(), 1);
+    assert_eq!(s.unassigned[0].code, ReasonCode::Unreachable);
+}
+
+#[test]
+fn urgent_jobs_are_served_before_routine_ones_when_the_fleet_is_short() {
+    let costs = Costs::euclidean(
+        &[(0.0, 0.0), (10.0, 0.0), (-10.0, 0.0), (0.0, 10.0)],
+        Rounding::None,
+    );
+    let mut jobs: Vec<Job> = (1..=3).map(|i| Job::new(format!("{i}"), i, 1)).collect();
+    for j in &mut jobs {
+        j.load = vec![1];
+    }
+    jobs[2].priority = Priority::Urgent;
+    let mut v = VehicleType::new("v", 0, 1);
+    v.capacity = vec![2];
+    v.count = Some(1);
+    let p = Problem::new(costs, jobs, vec![v], Objective::Cost).unwrap();
+    let s = solve_checked(&p, &opts(1, 300));
+    assert_eq!(s.unassigned.len(), 1);
+    assert_ne!(s.unassigned[0].job_id, "3");
+    assert_eq!(s.unassigned[0].code, ReasonCode::NoRoom);
+}
+
+#[test]
+fn locked_stops_stay_first_on_their_route_in_a_warm_start() {
+    let p = random_vrptw(5, 7, Objective::Distance);
+    let first = solve_checked(&p, &opts(5, 300));
+    let r0 = &first.routes[0];
+    let initial: Vec<InitialRoute> = first
+        .routes
+        .iter()
+        .map(|r| InitialRoute {
+            vehicle_type: r.vehicle_type,
+            jobs: r.stops.iter().map(|s| s.job).collect(),
+            locked: 0,
+        })
+        .collect();
+    let mut initial = initial;
+    initial[0].locked = 1.min(r0.stops.len());
+    let o = SolveOptions {
+        initial,
+        ..opts(9, 300)
+    };
+    let second = solve_checked(&p, &o);
+    let locked_job = r0.stops[0].job;
+    assert!(
+        second
+            .routes
+            .iter()
+            .any(|r| r.stops[0].job == locked_job && r.locked == 1)
+    );
+    assert!(second.summary.distance <= first.summary.distance + 1e-9);
+}
+
+// ---------------------------------------------------------------- checker
+
+#[test]
+fn the_checker_catches_tampered_solutions() {
+    let inst = read_solomon(&fixture("tiny_solomon.txt")).unwrap();
+    let p = inst.problem;
+    let good = solve_checked(&p, &opts(1, 300));
+    let mut late = good.clone();
+    late.routes[0].stops[0].arrival += 1.0;
+    assert!(check(&p, &late).is_err());
+    let mut dup = good.clone();
+    let extra = dup.routes[0].stops[0].clone();
+    dup.routes[0].stops.push(extra);
+    assert!(check(&p, &dup).is_err());
+    let mut lost = good.clone();
+    lost.routes[0].stops.pop();
+    assert!(check(&p, &lost).is_err());
+    let mut early = good.clone();
+    early.routes[0].departure = -100.0;
+    assert!(check(&p, &early).is_err());
+    let mut wrong_total = good;
+    wrong_total.summary.distance += 1.0;
+    assert!(check(&p, &wrong_total).is_err());
+}
+
+// ---------------------------------------------------------------- readers
+
+fn parse_error_line(e: PlannerError) -> usize {
+    match e {
+        PlannerError::Parse { line, .. } => line,
+        other => panic!("expected a parse error with a line, got {other}"),
+    }
+}
+
+#[test]
+fn bad_files_are_refused_with_the_line_of_the_fault() {
+    let e = read_solomon(&fixture("broken_solomon_not_a_number.txt")).unwrap_err();
+    assert!(e.to_string().contains("not a number"), "{e}");
+    assert_eq!(parse_error_line(e), 13);
+    let e = read_solomon(&fixture("broken_solomon_short_row.txt")).unwrap_err();
+    assert_eq!(parse_error_line(e), 15);
+    let e = read_vrplib(&fixture("broken_vrplib_bad_demand.vrp")).unwrap_err();
+    assert_eq!(parse_error_line(e), 18);
+    let e = read_vrplib(&fixture("broken_vrplib_edge_type.vrp")).unwrap_err();
+    assert!(e.to_string().contains("EUC_2D"), "{e}");
+    assert_eq!(parse_error_line(e), 5);
+    let e = read_json(&fixture("broken_json_syntax.json")).unwrap_err();
+    assert_eq!(parse_error_line(e), 5);
+    let e = read_solomon(Path::new("/nonexistent/antar.txt")).unwrap_err();
+    assert!(matches!(e, PlannerError::Io { .. }));
+}
+
+// ---------------------------------------------------------------- real instances
+
+#[test]
+fn c101_is_solved_with_ten_vehicles() {
+    let Some(dir) = shared_benchmarks() else {
+        return;
+    };
+    let inst = read_solomon(&dir.join("solomon/C101.txt")).unwrap();
+    let o = SolveOptions {
+        time_limit: Duration::from_millis(200),
+        ..SolveOptions::default()
+    };
+    let s = solve_checked(&inst.problem, &o);
+    assert!(s.unassigned.is_empty());
+    assert_eq!(s.summary.vehicles, 10);
+}
+
+#[test]
+fn x_n101_k25_is_solved_feasibly_within_ten_percent() {
+    let Some(dir) = shared_benchmarks() else {
+        return;
+    };
+    let inst = read_vrplib(&dir.join("cvrp_x/X-n101-k25.vrp")).unwrap();
+    let o = SolveOptions {
+        time_limit: Duration::from_millis(200),
+        ..SolveOptions::default()
+    };
+    let s = solve_checked(&inst.problem, &o);
+    assert!(s.unassigned.is_empty());
+    assert!(
+        s.summary.distance < 27591.0 * 1.10,
+        "{}",
+        s.summary.distance
+    );
+}
+
+#[test]
+#[ignore = "sweep of every Solomon instance; run in release with --ignored"]
+fn every_solomon_instance_is_solved_feasibly_in_a_second() {
+    let Some(dir) = shared_benchmarks() else {
+        return;
+    };
+    let mut files: Vec<_> = std::fs::read_dir(dir.join("solomon"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.retain(|p| p.extension().is_some_and(|e| e == "txt"));
+    files.sort();
+    assert_eq!(files.len(), 56);
+    for f in files {
+        let inst = read_solomon(&f).unwrap();
+        let s = solve_checked(&inst.problem, &SolveOptions::default());
+        assert!(s.unassigned.is_empty(), "{}", f.display());
+    }
+}

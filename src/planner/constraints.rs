@@ -292,7 +292,15 @@ pub(crate) fn simulate(
         }
     }
     let first = at(0);
-    let departure = (latest_first - c.time(v.start, first.location)).max(v.shift.start);
+    let mut departure = (latest_first - c.time(v.start, first.location)).max(v.shift.start);
+    if departure == f64::INFINITY {
+        // Nothing bounds the route from above: leave when the first window opens (or at 0).
+        let open = first.windows[0].start - c.time(v.start, first.location);
+        departure = [open, v.shift.start, 0.0]
+            .into_iter()
+            .filter(|x| x.is_finite())
+            .fold(f64::NEG_INFINITY, f64::max);
+    }
     if !departure.is_finite() {
         return None;
     }

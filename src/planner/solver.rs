@@ -294,11 +294,24 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution, Plan
         }
     };
 
+    if std::env::var_os("ANTAR_DEBUG").is_some() {
+        eprintln!(
+            "constructed: {} routes, {} unassigned",
+            s.nonempty,
+            s.unassigned.len()
+        );
+    }
     // Fleet minimisation for the vehicles-first objective.
-    if p.objective == Objective::VehiclesThenDistance && s.unassigned.is_empty() {
+    if p.objective == Objective::VehiclesThenDistance {
         let lb = vehicle_lower_bound(p);
         // Half of the budget: vehicles come first, and SA polishes distance afterwards.
-        let fleet_deadline = started + options.time_limit / 2;
+        let fleet_deadline = started
+            + options.time_limit.mul_f64(
+                std::env::var("FS")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0.3),
+            );
         let fleet_iter = options.max_iterations.map_or(u64::MAX, |m| m / 2);
         fleet_minimise(
             &ctx,
@@ -317,7 +330,20 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution, Plan
     let mut best_score = cur_score;
     let mut cand = s.clone();
     let scale = (cur_score.cost / (n.max(1) as f64)).max(1e-9);
-    let (t0, tf) = (0.3 * scale, 0.003 * scale);
+    let envf = |k: &str, d: f64| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    // Temperatures relative to the cost per job, tuned on the benchmarks at 1 s: the
+    // vehicles-first objective works on few, tightly packed routes and needs more heat to
+    // move between them; plain distance (CVRP) and cost prefer a cooler search.
+    let (t0_rel, tf_rel) = match p.objective {
+        Objective::VehiclesThenDistance => (10.0, 0.1),
+        Objective::Distance | Objective::Cost => (1.0, 0.01),
+    };
+    let (t0, tf) = (envf("T0", t0_rel) * scale, envf("TF", tf_rel) * scale);
     let phase_start = progress(iterations);
     let mut removed: Vec<u32> = Vec::with_capacity(64);
     while iterations < max_iter && Instant::now() < deadline {
@@ -357,6 +383,12 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution, Plan
         } else {
             cand.sync_from(&s, &touched, p.dims);
         }
+    }
+    if std::env::var_os("ANTAR_DEBUG").is_some() {
+        eprintln!(
+            "iterations {iterations}, sa phase from {phase_start:.2}, best {:?}",
+            best_score
+        );
     }
     Ok(to_solution(p, &best))
 }
@@ -464,17 +496,24 @@ fn fleet_minimise(
     let mut absences = vec![0u64; n];
     let mut removed = Vec::new();
     let mut touched = Vec::new();
-    'outer: while s.nonempty > lb {
-        // Remove the removable route with the fewest jobs.
-        let Some(victim) = (0..s.routes.len())
-            .filter(|&r| !s.routes[r].is_empty() && s.routes[r].locked == 0)
-            .min_by_key(|&r| (s.routes[r].jobs.len(), rng.below(1000)))
-        else {
-            return;
-        };
-        let mut work = s.clone();
-        let target = s.nonempty - 1;
-        {
+    // `work` may start with jobs out (a full fleet after construction): absorb them first.
+    let mut work = s.clone();
+    let mut cand = s.clone();
+    let mut target = s.nonempty;
+    let sum_abs = |st: &State, a: &[u64]| st.unassigned.iter().map(|&j| a[j as usize]).sum::<u64>();
+    loop {
+        if work.unassigned.is_empty() {
+            s.clone_from(&work);
+            if s.nonempty <= lb {
+                return;
+            }
+            // Remove the removable route with the fewest jobs.
+            let Some(victim) = (0..work.routes.len())
+                .filter(|&r| !work.routes[r].is_empty() && work.routes[r].locked == 0)
+                .min_by_key(|&r| (work.routes[r].jobs.len(), rng.below(1000)))
+            else {
+                return;
+            };
             let r = &mut work.routes[victim];
             for &j in &r.jobs {
                 work.route_of[j as usize] = u32::MAX;
@@ -483,35 +522,28 @@ fn fleet_minimise(
             r.update(p);
             work.used[r.vt] -= 1;
             work.nonempty -= 1;
+            target = work.nonempty;
+            cand.clone_from(&work);
         }
-        let mut cand = work.clone();
-        let sum_abs =
-            |st: &State, a: &[u64]| st.unassigned.iter().map(|&j| a[j as usize]).sum::<u64>();
-        loop {
-            if *iterations >= max_iter || Instant::now() >= deadline {
-                break 'outer;
-            }
-            *iterations += 1;
-            removed.clear();
-            touched.clear();
-            ruin_strings(ctx, &mut cand, rng, RUIN, &mut removed, &mut touched);
-            removed.append(&mut cand.unassigned);
-            sort_removed(ctx, &mut removed, rng);
-            recreate(ctx, &mut cand, rng, &removed, &mut touched, BLINK, target);
-            let accept = cand.unassigned.len() < work.unassigned.len()
-                || sum_abs(&cand, &absences) < sum_abs(&work, &absences);
-            if accept {
-                work.sync_from(&cand, &touched, p.dims);
-            } else {
-                cand.sync_from(&work, &touched, p.dims);
-            }
-            for &j in &work.unassigned {
-                absences[j as usize] += 1;
-            }
-            if work.unassigned.is_empty() {
-                s.clone_from(&work);
-                continue 'outer;
-            }
+        if *iterations >= max_iter || Instant::now() >= deadline {
+            return;
+        }
+        *iterations += 1;
+        removed.clear();
+        touched.clear();
+        ruin_strings(ctx, &mut cand, rng, RUIN, &mut removed, &mut touched);
+        removed.append(&mut cand.unassigned);
+        sort_removed(ctx, &mut removed, rng);
+        recreate(ctx, &mut cand, rng, &removed, &mut touched, BLINK, target);
+        let accept = cand.unassigned.len() < work.unassigned.len()
+            || sum_abs(&cand, &absences) < sum_abs(&work, &absences);
+        if accept {
+            work.sync_from(&cand, &touched, p.dims);
+        } else {
+            cand.sync_from(&work, &touched, p.dims);
+        }
+        for &j in &work.unassigned {
+            absences[j as usize] += 1;
         }
     }
 }
