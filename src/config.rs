@@ -11,7 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 /// Every setting antar reads.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
     /// HTTP server.
@@ -59,17 +59,6 @@ pub struct SecuritySettings {
 pub struct RegionSettings {
     /// IANA zone for dates shown to people and for meal days.
     pub time_zone: String,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            server: ServerSettings::default(),
-            database: DatabaseSettings::default(),
-            security: SecuritySettings::default(),
-            region: RegionSettings::default(),
-        }
-    }
 }
 
 impl Default for ServerSettings {

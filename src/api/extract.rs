@@ -95,12 +95,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                     "invalid_value"
                 };
                 let field = if path == "." { String::new() } else { path };
-                // serde puts unknown/missing fields at their parent's path: name the field itself.
+                // serde puts a missing field at its parent's path (an unknown one at its own): name it.
                 let field = match (code, msg.split('`').nth(1)) {
-                    ("unknown_field" | "required", Some(name)) if field.is_empty() => {
-                        name.to_owned()
-                    }
-                    ("unknown_field" | "required", Some(name)) => format!("{field}.{name}"),
+                    ("required", Some(name)) if field.is_empty() => name.to_owned(),
+                    ("required", Some(name)) => format!("{field}.{name}"),
                     _ => field,
                 };
                 let reason = msg.split(" at line ").next().unwrap_or(&msg).to_owned();

@@ -732,6 +732,18 @@ fn csv_row(
     })
 }
 
+/// The 1-based line where a record starts. The reader reports the offset where it began
+/// reading, before any blank lines it skipped, so those are stepped over first.
+fn line_of(bytes: &[u8], offset: u64) -> usize {
+    let mut start = usize::try_from(offset)
+        .unwrap_or(bytes.len())
+        .min(bytes.len());
+    while start < bytes.len() && matches!(bytes[start], b'\n' | b'\r') {
+        start += 1;
+    }
+    bytes[..start].iter().filter(|&&b| b == b'\n').count() + 1
+}
+
 /// Import many prescriptions from CSV (`Content-Type: text/csv`). Without `partial=true`, one
 /// bad row means nothing is stored; the answer lists every row's outcome.
 #[utoipa::path(post, path = "/api/v1/prescriptions/import", tag = "prescriptions", params(ImportQuery),
@@ -791,14 +803,14 @@ pub async fn import_prescriptions(
     for rec in reader.records() {
         match rec {
             Ok(rec) => {
-                let line = rec.position().map_or(0, |p| p.line() as usize);
+                let line = rec.position().map_or(0, |p| line_of(&bytes, p.byte()));
                 if rec.iter().all(|f| f.trim().is_empty()) {
                     continue;
                 }
                 rows.push((line, csv_row(&headers, &rec)));
             }
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line() as usize);
+                let line = e.position().map_or(0, |p| line_of(&bytes, p.byte()));
                 rows.push((
                     line,
                     Err(vec![FieldError::new("row", "invalid_csv", e.to_string())]),

@@ -5,6 +5,7 @@
 //! Must not depend on `api`.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use chrono::NaiveDate;
 use serde_json::json;
@@ -211,13 +212,11 @@ impl Dispatch {
                 report.paused += 1;
                 continue;
             }
-            if !kitchens.contains_key(&e.kitchen_id) {
-                let k = store::sites::site_in(&mut tx, e.kitchen_id).await?;
-                kitchens.insert(e.kitchen_id, k);
+            if let Entry::Vacant(slot) = kitchens.entry(e.kitchen_id) {
+                slot.insert(store::sites::site_in(&mut tx, e.kitchen_id).await?);
             }
-            if !people.contains_key(&e.recipient_id) {
-                let r = store::recipients::recipient_in(&mut tx, e.recipient_id).await?;
-                people.insert(e.recipient_id, r);
+            if let Entry::Vacant(slot) = people.entry(e.recipient_id) {
+                slot.insert(store::recipients::recipient_in(&mut tx, e.recipient_id).await?);
             }
             let (kitchen, person) = (&kitchens[&e.kitchen_id], &people[&e.recipient_id]);
             for meal in &e.meals {

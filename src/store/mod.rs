@@ -292,6 +292,14 @@ impl RowExt for AnyRow {
     }
 }
 
+/// An optional float as a bind value. sqlx 0.9's `Any` driver declares a NULL `f64` parameter as
+/// `float4` on PostgreSQL, which clashes with a statement prepared for `float8`; binding the
+/// value as text inside `CAST(… AS DOUBLE PRECISION)` sidesteps that on both backends. Rust's
+/// `Display` for `f64` prints the shortest text that parses back to the same value.
+pub(crate) fn opt_f64(v: Option<f64>) -> Option<String> {
+    v.map(|x| x.to_string())
+}
+
 pub(crate) fn opt_location(
     lat: Option<f64>,
     lon: Option<f64>,

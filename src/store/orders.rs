@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe};
 
+use super::opt_f64;
 use super::sites::parse_col_phone;
 use super::{
     Result, RowExt, Store, StoreError, now, opt_location, parse_col, parse_date, parse_ts, ts,
@@ -97,7 +98,7 @@ pub async fn insert_order(
         ""
     };
     let done = sqlx::query(AssertSqlSafe(format!(
-        "INSERT INTO orders ({COLUMNS}, pin_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+        "INSERT INTO orders ({COLUMNS}, pin_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, CAST($13 AS DOUBLE PRECISION), CAST($14 AS DOUBLE PRECISION), \
          $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32){conflict}"
     )))
     .bind(o.id.to_string())
@@ -112,8 +113,8 @@ pub async fn insert_order(
     .bind(o.phone.as_ref().map(|p| p.as_str().to_owned()))
     .bind(&o.address)
     .bind(&o.landmark)
-    .bind(o.location.map(|l| l.lat()))
-    .bind(o.location.map(|l| l.lon()))
+    .bind(opt_f64(o.location.map(|l| l.lat())))
+    .bind(opt_f64(o.location.map(|l| l.lon())))
     .bind(o.location_source.as_deref())
     .bind(ts(o.window.start()))
     .bind(ts(o.window.end()))

@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe};
 
 use super::sites::parse_col_phone;
-use super::{Result, RowExt, Store, StoreError, now, opt_location, parse_col, ts};
+use super::{Result, RowExt, Store, StoreError, now, opt_f64, opt_location, parse_col, ts};
 use crate::domain::RecipientId;
 use crate::domain::records::Recipient;
 
@@ -36,9 +36,9 @@ pub async fn upsert_recipient(conn: &mut AnyConnection, r: &Recipient, insert: b
     let at = ts(now());
     let sql = if insert {
         "INSERT INTO recipients (name, phone, address, landmark, lat, lon, location_source, village, kecamatan, notes, \
-         updated_at, id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11)"
+         updated_at, id, created_at) VALUES ($1, $2, $3, $4, CAST($5 AS DOUBLE PRECISION), CAST($6 AS DOUBLE PRECISION), $7, $8, $9, $10, $11, $12, $11)"
     } else {
-        "UPDATE recipients SET name = $1, phone = $2, address = $3, landmark = $4, lat = $5, lon = $6, \
+        "UPDATE recipients SET name = $1, phone = $2, address = $3, landmark = $4, lat = CAST($5 AS DOUBLE PRECISION), lon = CAST($6 AS DOUBLE PRECISION), \
          location_source = $7, village = $8, kecamatan = $9, notes = $10, updated_at = $11 WHERE id = $12"
     };
     let done = sqlx::query(sql)
@@ -46,8 +46,8 @@ pub async fn upsert_recipient(conn: &mut AnyConnection, r: &Recipient, insert: b
         .bind(r.phone.as_ref().map(|p| p.as_str().to_owned()))
         .bind(&r.address)
         .bind(&r.landmark)
-        .bind(r.location.map(|l| l.lat()))
-        .bind(r.location.map(|l| l.lon()))
+        .bind(opt_f64(r.location.map(|l| l.lat())))
+        .bind(opt_f64(r.location.map(|l| l.lon())))
         .bind(r.location_source.as_deref())
         .bind(&r.village)
         .bind(&r.kecamatan)

@@ -1,0 +1,7 @@
+//! The HTTP API, end to end over loopback, on SQLite and on PostgreSQL.
+
+mod admin;
+mod meals;
+mod prescriptions;
+mod robustness;
+mod support;

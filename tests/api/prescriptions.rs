@@ -1,0 +1,158 @@
+//! Prescription intake as pharmacy staff use it.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::on_both_backends;
+use crate::support::*;
+
+on_both_backends! {
+    async fn a_prescription_is_created_once_per_idempotency_key(app) {
+        let site = app.site("pharmacy", "RSUD Blambangan", -8.2, 114.36).await;
+        let pharmacist = app.token("pharmacist", Some(&site)).await;
+        let body_json = prescription("Ibu Siti");
+        let send = |b: serde_json::Value| {
+            app.req(Method::POST, "/api/v1/prescriptions", Some(&pharmacist)).header("Idempotency-Key", "rx-42").json(&b).send()
+        };
+        let first = send(body_json.clone()).await.unwrap();
+        assert_eq!(first.status(), 201);
+        let first = body(first).await;
+        assert_eq!(first["status"], "ready");
+        assert_eq!(first["phone"], "+6281234567890");
+        assert_eq!(first["site_id"], site.as_str());
+        let again = send(body_json.clone()).await.unwrap();
+        assert_eq!(again.status(), 200);
+        assert_eq!(body(again).await["id"], first["id"]);
+        let mut other = body_json.clone();
+        other["parcels"] = json!(3);
+        assert_problem(send(other).await.unwrap(), 409, "idempotency_key_reused", None).await;
+        let list = body(app.get("/api/v1/prescriptions", &pharmacist).await).await;
+        assert_eq!(list.as_array().unwrap().len(), 1, "only one order stored: {list}");
+    }
+
+    async fn controlled_medicine_gets_a_pin_once_and_cancel_only_before_pickup(app) {
+        let site = app.site("pharmacy", "RSUD Genteng", -8.36, 114.15).await;
+        let pharmacist = app.token("pharmacist", Some(&site)).await;
+        let mut b = prescription("Bapak Hasan");
+        b["controlled"] = json!(true);
+        b["cold_chain_max_minutes"] = json!(60);
+        let created = body(app.post("/api/v1/prescriptions", &pharmacist, &b).await).await;
+        let pin = created["handover_pin"].as_str().unwrap();
+        assert_eq!(pin.len(), 6);
+        let id = created["id"].as_str().unwrap();
+        let got = body(app.get(&format!("/api/v1/prescriptions/{id}"), &pharmacist).await).await;
+        assert!(got.get("handover_pin").is_none(), "the PIN is shown only at creation");
+        assert_eq!(got["clinical_notes"], "DM tipe 2, insulin");
+        assert_eq!(got["history"][0]["to"], "ready");
+        let cancelled = app.post(&format!("/api/v1/prescriptions/{id}/cancel"), &pharmacist, &json!({"reason": "pasien rawat inap"})).await;
+        assert_eq!(cancelled.status(), 200);
+        assert_eq!(body(cancelled).await["status"], "cancelled");
+        let twice = app.post(&format!("/api/v1/prescriptions/{id}/cancel"), &pharmacist, &json!({})).await;
+        assert_problem(twice, 409, "illegal_transition", None).await;
+        let got = body(app.get(&format!("/api/v1/prescriptions/{id}"), &pharmacist).await).await;
+        assert_eq!(got["status"], "cancelled");
+        assert_eq!(got["history"].as_array().unwrap().len(), 2);
+    }
+
+    async fn a_pharmacist_only_ever_sees_their_own_sites_orders(app) {
+        let a = app.site("pharmacy", "RSUD Blambangan", -8.2, 114.36).await;
+        let b = app.site("pharmacy", "Puskesmas Giri", -8.19, 114.33).await;
+        let pa = app.token("pharmacist", Some(&a)).await;
+        let pb = app.token("pharmacist", Some(&b)).await;
+        let order = body(app.post("/api/v1/prescriptions", &pa, &prescription("Ibu Ani")).await).await;
+        let id = order["id"].as_str().unwrap();
+        assert_problem(app.get(&format!("/api/v1/prescriptions/{id}"), &pb).await, 404, "not_found", None).await;
+        assert_problem(app.post(&format!("/api/v1/prescriptions/{id}/cancel"), &pb, &json!({})).await, 404, "not_found", None).await;
+        let list = body(app.get("/api/v1/prescriptions", &pb).await).await;
+        assert!(list.as_array().unwrap().is_empty());
+        let mut foreign = prescription("Ibu Ani");
+        foreign["site_id"] = json!(a);
+        assert_problem(app.post("/api/v1/prescriptions", &pb, &foreign).await, 422, "not_your_site", Some("site_id")).await;
+        // The admin sees both sites, and the order is untouched.
+        let all = body(app.get("/api/v1/orders", &app.admin).await).await;
+        assert_eq!(all.as_array().unwrap().len(), 1);
+        assert_eq!(all[0]["status"], "ready");
+    }
+
+    async fn a_prescription_without_a_pin_waits_for_a_location(app) {
+        let site = app.site("pharmacy", "RSUD Blambangan", -8.2, 114.36).await;
+        let p = app.token("pharmacist", Some(&site)).await;
+        let mut b = prescription("Mbah Karto");
+        b["patient"].as_object_mut().unwrap().remove("location");
+        let created = body(app.post("/api/v1/prescriptions", &p, &b).await).await;
+        assert_eq!(created["status"], "needs_location");
+        let list = body(app.get("/api/v1/prescriptions?status=needs_location", &p).await).await;
+        assert_eq!(list.as_array().unwrap().len(), 1);
+        let list = body(app.get("/api/v1/prescriptions?status=ready", &p).await).await;
+        assert!(list.as_array().unwrap().is_empty());
+    }
+
+    async fn listing_filters_by_local_date_and_pages(app) {
+        let site = app.site("pharmacy", "RSUD Blambangan", -8.2, 114.36).await;
+        let p = app.token("pharmacist", Some(&site)).await;
+        // 2031-03-03T17:30Z is 00:30 on 4 March in Jakarta: it belongs to the 4th.
+        for (i, start) in ["2031-03-03T01:00:00Z", "2031-03-03T16:59:00Z", "2031-03-03T17:30:00Z"].iter().enumerate() {
+            let mut b = prescription(&format!("Pasien {i}"));
+            b["ready_at"] = json!(start);
+            b["deliver_by"] = json!("2031-03-04T10:00:00Z");
+            assert_eq!(app.post("/api/v1/prescriptions", &p, &b).await.status(), 201);
+        }
+        let third = body(app.get("/api/v1/prescriptions?date=2031-03-03", &p).await).await;
+        assert_eq!(third.as_array().unwrap().len(), 2);
+        let fourth = body(app.get("/api/v1/prescriptions?date=2031-03-04", &p).await).await;
+        assert_eq!(fourth.as_array().unwrap().len(), 1);
+        assert_eq!(fourth[0]["recipient_name"], "Pasien 2");
+        let page2 = body(app.get("/api/v1/prescriptions?per_page=2&page=2", &p).await).await;
+        assert_eq!(page2.as_array().unwrap().len(), 1);
+        assert_problem(app.get("/api/v1/prescriptions?status=flying", &p).await, 422, "invalid_value", Some("status")).await;
+    }
+
+    async fn a_csv_with_a_bad_row_stores_nothing_unless_partial(app) {
+        let site = app.site("pharmacy", "RSUD Blambangan", -8.2, 114.36).await;
+        let p = app.token("pharmacist", Some(&site)).await;
+        let csv = "patient_name,phone,lat,lon,parcels,controlled,ready_at,deliver_by\n\
+                   Ibu Siti,081234567890,-8.2191,114.3691,1,no,2031-03-03T08:00:00+07:00,2031-03-03T12:00:00+07:00\n\
+                   Bapak Budi,12,-8.2,114.3,0,ya,2031-03-03T08:00:00+07:00,2031-03-03T12:00:00+07:00\n\
+                   \n\
+                   Ibu Rina,,\"-8,21\",\"114,37\",2,yes,2031-03-03T08:00:00+07:00,2031-03-03T12:00:00+07:00\n";
+        let send = |q: &'static str| {
+            app.req(Method::POST, &format!("/api/v1/prescriptions/import{q}"), Some(&p))
+                .header("content-type", "text/csv")
+                .body(csv)
+                .send()
+        };
+        let r = send("").await.unwrap();
+        assert_eq!(r.status(), 422);
+        let report = body(r).await;
+        assert_eq!(report["committed"], false);
+        assert!(report["created"].as_array().unwrap().is_empty());
+        let rejected = report["rejected"].as_array().unwrap();
+        assert_eq!(rejected.len(), 1);
+        assert_eq!(rejected[0]["row"], 3);
+        let fields: Vec<_> = rejected[0]["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+        assert!(fields.contains(&"phone") && fields.contains(&"parcels"), "{fields:?}");
+        assert!(body(app.get("/api/v1/prescriptions", &p).await).await.as_array().unwrap().is_empty());
+
+        let r = send("?partial=true").await.unwrap();
+        assert_eq!(r.status(), 201);
+        let report = body(r).await;
+        let rows: Vec<_> = report["created"].as_array().unwrap().iter().map(|c| c["row"].as_u64().unwrap()).collect();
+        assert_eq!(rows, vec![2, 5]);
+        assert_eq!(report["created"][1]["handover_pin"].as_str().unwrap().len(), 6);
+        let stored = body(app.get("/api/v1/prescriptions", &p).await).await;
+        assert_eq!(stored.as_array().unwrap().len(), 2);
+    }
+
+    async fn a_csv_with_a_missing_column_names_it(app) {
+        let site = app.site("pharmacy", "RSUD Blambangan", -8.2, 114.36).await;
+        let p = app.token("pharmacist", Some(&site)).await;
+        let r = app
+            .req(Method::POST, "/api/v1/prescriptions/import", Some(&p))
+            .header("content-type", "text/csv")
+            .body("patient_name,parcels,ready_at\nX,1,2031-03-03T08:00:00+07:00\n")
+            .send()
+            .await
+            .unwrap();
+        assert_problem(r, 422, "missing_column", Some("deliver_by")).await;
+    }
+}

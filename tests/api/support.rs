@@ -1,0 +1,229 @@
+//! Test support: start the real application on 127.0.0.1:0 with a fresh database (a SQLite file
+//! in a temporary folder, or a new PostgreSQL database), and talk to it over HTTP.
+
+use std::path::PathBuf;
+
+use antar::app::Application;
+use antar::config::Settings;
+use reqwest::{Client, Method, RequestBuilder, Response};
+use serde_json::{Value, json};
+use sqlx::Connection;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: Client,
+    pub admin: String,
+    _stop: tokio::sync::oneshot::Sender<()>,
+    dir: PathBuf,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The PostgreSQL server to test against, from `ANTAR_TEST_POSTGRES_URL`. Without it the
+/// PostgreSQL half of the suite is skipped locally, but fails under CI.
+pub fn postgres_url() -> Option<String> {
+    match std::env::var("ANTAR_TEST_POSTGRES_URL") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!(
+                "CI is set but ANTAR_TEST_POSTGRES_URL is not: the PostgreSQL suite must run in CI"
+            )
+        }
+        _ => {
+            eprintln!(
+                "note: ANTAR_TEST_POSTGRES_URL unset; skipping the PostgreSQL run of this test"
+            );
+            None
+        }
+    }
+}
+
+async fn fresh_postgres_db(server: &str) -> String {
+    let name = format!("antar_test_{}", uuid::Uuid::now_v7().simple());
+    let mut conn = sqlx::PgConnection::connect(server)
+        .await
+        .expect("connect to the PostgreSQL test server");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .expect("create a test database");
+    let _ = conn.close().await;
+    let (base, _) = server
+        .rsplit_once('/')
+        .expect("a database URL ends with /DBNAME");
+    format!("{base}/{name}")
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        antar::telemetry::init_logs();
+        let dir = std::env::temp_dir().join(format!("antar-test-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db_url = match backend {
+            Backend::Sqlite => format!("sqlite://{}", dir.join("antar.db").display()),
+            Backend::Postgres => fresh_postgres_db(&postgres_url()?).await,
+        };
+        let mut settings = Settings::load(None, []).unwrap();
+        settings.server.listen = "127.0.0.1:0".into();
+        settings.database.url = db_url;
+        settings.security.master_key_file = dir.join("antar.key");
+        let app = Application::build(&settings)
+            .await
+            .expect("the application builds");
+        let admin = app.dispatch().bootstrap_admin().await.expect("bootstrap");
+        let base = format!("http://{}", app.local_addr());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(app.run_until_stopped(async move {
+            let _ = stopped.await;
+        }));
+        Some(TestApp {
+            base,
+            client: Client::new(),
+            admin,
+            _stop: stop,
+            dir,
+        })
+    }
+
+    pub fn req(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
+        let r = self.client.request(method, format!("{}{path}", self.base));
+        match token {
+            Some(t) => r.bearer_auth(t),
+            None => r,
+        }
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.req(Method::POST, path, Some(token))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.req(Method::PUT, path, Some(token))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.req(Method::GET, path, Some(token))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Create a site as admin; returns its id.
+    pub async fn site(&self, kind: &str, name: &str, lat: f64, lon: f64) -> String {
+        let r = self
+            .post(
+                "/api/v1/admin/sites",
+                &self.admin,
+                &json!({"kind": kind, "name": name, "location": {"lat": lat, "lon": lon}}),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+        body(r).await["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Mint a token as admin; returns the secret.
+    pub async fn token(&self, role: &str, site: Option<&str>) -> String {
+        let r = self
+            .post(
+                "/api/v1/admin/tokens",
+                &self.admin,
+                &json!({"name": format!("{role} test"), "role": role, "site_id": site}),
+            )
+            .await;
+        assert_eq!(r.status(), 201, "token creation");
+        body(r).await["token"].as_str().unwrap().to_owned()
+    }
+}
+
+pub async fn body(r: Response) -> Value {
+    let text = r.text().await.unwrap();
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+}
+
+/// Assert a problem document: status, content type, code, and (optionally) a field named in errors[].
+pub async fn assert_problem(r: Response, status: u16, code: &str, field: Option<&str>) -> Value {
+    assert_eq!(r.status().as_u16(), status, "status");
+    let ct = r
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    assert_eq!(ct, "application/problem+json");
+    let b = body(r).await;
+    assert_eq!(b["status"], status);
+    assert!(b["type"].as_str().unwrap().starts_with("/problems/"));
+    if let Some(field) = field {
+        let errors = b["errors"]
+            .as_array()
+            .unwrap_or_else(|| panic!("errors[] in {b}"));
+        assert!(
+            errors.iter().any(|e| e["field"] == field),
+            "field {field} not in {b}"
+        );
+    }
+    let _ = code;
+    assert!(
+        b["code"] == code
+            || b["errors"]
+                .as_array()
+                .is_some_and(|e| e.iter().any(|e| e["code"] == code)),
+        "code {code} not in {b}"
+    );
+    b
+}
+
+/// A prescription body due tomorrow-ish, far in the future so tests never race the clock.
+pub fn prescription(name: &str) -> Value {
+    json!({
+        "patient": {"name": name, "phone": "0812-3456-7890", "address": "Jl. Ahmad Yani 1", "landmark": "depan masjid",
+                    "location": {"lat": -8.2191, "lon": 114.3691}, "medical_record_no": "RM-001"},
+        "parcels": 1,
+        "priority": "routine",
+        "ready_at": "2031-03-03T01:00:00Z",
+        "deliver_by": "2031-03-03T05:00:00Z",
+        "clinical_notes": "DM tipe 2, insulin"
+    })
+}
+
+/// Run a test body on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($(async fn $name:ident($app:ident) $body:block)*) => {
+        $(mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run($app: $crate::support::TestApp) $body
+
+            #[tokio::test]
+            async fn sqlite() {
+                run($crate::support::TestApp::spawn($crate::support::Backend::Sqlite).await.unwrap()).await
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(app) = $crate::support::TestApp::spawn($crate::support::Backend::Postgres).await {
+                    run(app).await
+                }
+            }
+        })*
+    };
+}
