@@ -344,7 +344,8 @@ fn random_rich_instances_always_get_checked_solutions_with_honest_reasons() {
 
 #[test]
 fn an_impossible_job_is_reported_with_the_reason_that_matches_its_defect() {
-    let cases: [(ReasonCode, fn(&mut Job)); 5] = [
+    type Spoil = fn(&mut Job);
+    let cases: [(ReasonCode, Spoil); 5] = [
         (ReasonCode::CapacityExceeded, |j| j.load = vec![1000, 0]),
         (ReasonCode::CapabilityMissing, |j| {
             j.capabilities = Capabilities(1 << 9)
