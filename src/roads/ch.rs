@@ -436,38 +436,22 @@ impl Ch {
         let threads = threads.max(1);
         // Backward searches fill buckets: (node, target, time, dist).
         let chunk = targets.len().div_ceil(threads).max(1);
-        let parts: Vec<Vec<(u32, u32, u32, u32)>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = targets
-                .chunks(chunk)
-                .enumerate()
-                .map(|(c, part)| {
-                    scope.spawn(move || {
-                        let mut s = Search::default();
-                        s.prepare(n);
-                        let mut entries = Vec::new();
-                        for (k, seeds) in part.iter().enumerate() {
-                            let j = (c * chunk + k) as u32;
-                            for &(v, t, d) in seeds {
-                                s.seed(v, t, d);
-                            }
-                            while let Some((v, d)) = s.pop() {
-                                if s.stalled(self.arcs(true, v), d) {
-                                    continue;
-                                }
-                                entries.push((v, j, d, s.dist_m[v as usize]));
-                                s.relax(self.arcs(false, v), v, d);
-                            }
-                            s.reset();
-                        }
-                        entries
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("bucket search thread panicked"))
-                .collect()
-        });
+        let parts: Vec<Vec<(u32, u32, u32, u32)>> = if threads == 1 {
+            // On the calling thread, so its CPU time can be measured.
+            vec![self.bucket_entries(targets, 0)]
+        } else {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = targets
+                    .chunks(chunk)
+                    .enumerate()
+                    .map(|(c, part)| scope.spawn(move || self.bucket_entries(part, c * chunk)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("bucket search thread panicked"))
+                    .collect()
+            })
+        };
         let mut first = vec![0u32; n + 1];
         for part in &parts {
             for e in part {
@@ -494,6 +478,14 @@ impl Ch {
         if m == 0 {
             return (times, dists);
         }
+        let buckets = Buckets {
+            first,
+            entries: buckets,
+        };
+        if threads == 1 {
+            self.scan_rows(sources, &buckets, &mut times, &mut dists);
+            return (times, dists);
+        }
         let rows_per = sources.len().div_ceil(threads).max(1);
         std::thread::scope(|scope| {
             for ((src, trow), drow) in sources
@@ -501,39 +493,81 @@ impl Ch {
                 .zip(times.chunks_mut(rows_per * m))
                 .zip(dists.chunks_mut(rows_per * m))
             {
-                let (first, buckets) = (&first, &buckets);
-                scope.spawn(move || {
-                    let mut s = Search::default();
-                    s.prepare(n);
-                    for (i, seeds) in src.iter().enumerate() {
-                        let trow = &mut trow[i * m..(i + 1) * m];
-                        let drow = &mut drow[i * m..(i + 1) * m];
-                        for &(v, t, d) in seeds {
-                            s.seed(v, t, d);
-                        }
-                        while let Some((v, d)) = s.pop() {
-                            if s.stalled(self.arcs(false, v), d) {
-                                continue;
-                            }
-                            let dm = s.dist_m[v as usize];
-                            for &(j, t, dd) in
-                                &buckets[first[v as usize] as usize..first[v as usize + 1] as usize]
-                            {
-                                let total = d.saturating_add(t);
-                                if total < trow[j as usize] {
-                                    trow[j as usize] = total;
-                                    drow[j as usize] = dm.saturating_add(dd);
-                                }
-                            }
-                            s.relax(self.arcs(true, v), v, d);
-                        }
-                        s.reset();
-                    }
-                });
+                let buckets = &buckets;
+                scope.spawn(move || self.scan_rows(src, buckets, trow, drow));
             }
         });
         (times, dists)
     }
+
+    /// Backward searches from `targets` (numbered from `offset`): `(node, target, time, dist)`.
+    fn bucket_entries(
+        &self,
+        targets: &[Vec<(u32, u32, u32)>],
+        offset: usize,
+    ) -> Vec<(u32, u32, u32, u32)> {
+        let mut s = Search::default();
+        s.prepare(self.len());
+        let mut entries = Vec::new();
+        for (k, seeds) in targets.iter().enumerate() {
+            let j = (offset + k) as u32;
+            for &(v, t, d) in seeds {
+                s.seed(v, t, d);
+            }
+            while let Some((v, d)) = s.pop() {
+                if s.stalled(self.arcs(true, v), d) {
+                    continue;
+                }
+                entries.push((v, j, d, s.dist_m[v as usize]));
+                s.relax(self.arcs(false, v), v, d);
+            }
+            s.reset();
+        }
+        entries
+    }
+
+    /// Forward searches from `sources`, filling their rows (row-major, `m` = row length).
+    fn scan_rows(
+        &self,
+        sources: &[Vec<(u32, u32, u32)>],
+        buckets: &Buckets,
+        times: &mut [u32],
+        dists: &mut [u32],
+    ) {
+        let m = times.len() / sources.len().max(1);
+        let mut s = Search::default();
+        s.prepare(self.len());
+        for (i, seeds) in sources.iter().enumerate() {
+            let trow = &mut times[i * m..(i + 1) * m];
+            let drow = &mut dists[i * m..(i + 1) * m];
+            for &(v, t, d) in seeds {
+                s.seed(v, t, d);
+            }
+            while let Some((v, d)) = s.pop() {
+                if s.stalled(self.arcs(false, v), d) {
+                    continue;
+                }
+                let dm = s.dist_m[v as usize];
+                let range =
+                    buckets.first[v as usize] as usize..buckets.first[v as usize + 1] as usize;
+                for &(j, t, dd) in &buckets.entries[range] {
+                    let total = d.saturating_add(t);
+                    if total < trow[j as usize] {
+                        trow[j as usize] = total;
+                        drow[j as usize] = dm.saturating_add(dd);
+                    }
+                }
+                s.relax(self.arcs(true, v), v, d);
+            }
+            s.reset();
+        }
+    }
+}
+
+/// Bucket entries `(target, time, dist)` grouped by node (CSR).
+struct Buckets {
+    first: Vec<u32>,
+    entries: Vec<(u32, u32, u32)>,
 }
 
 fn csr(lists: Vec<Vec<Arc>>) -> (Vec<u32>, Vec<Arc>) {
