@@ -51,6 +51,26 @@ pub fn new_webhook_secret() -> String {
     format!("whsec_{}", STANDARD.encode(bytes))
 }
 
+/// Hash a staff password with Argon2id (PHC string with its own random salt).
+pub fn hash_password(password: &str) -> String {
+    use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
+    let salt = SaltString::generate(&mut OsRng);
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .expect("Argon2 with default parameters hashes any password")
+}
+
+/// Check a password against a stored Argon2 PHC string.
+pub fn verify_password(password: &str, stored: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    PasswordHash::new(stored).is_ok_and(|h| {
+        argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
 /// Encrypts and decrypts stored secrets with the installation's master key.
 #[derive(Clone)]
 pub struct SecretBox {
@@ -129,6 +149,15 @@ mod tests {
         assert_ne!(sealed, "whsec_abc");
         assert_eq!(a.open(&sealed).unwrap(), "whsec_abc");
         assert!(b.open(&sealed).is_err());
+    }
+
+    #[test]
+    fn passwords_verify_only_when_right() {
+        let h = hash_password("rahasia-panjang-1");
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("rahasia-panjang-1", &h));
+        assert!(!verify_password("rahasia-panjang-2", &h));
+        assert!(!verify_password("x", "not a hash"));
     }
 
     #[test]

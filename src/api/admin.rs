@@ -656,3 +656,121 @@ pub async fn audit_log(
             .collect(),
     ))
 }
+
+/// A staff user to create.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserBody {
+    /// Full name.
+    pub name: String,
+    /// Login name: 3 to 64 of a-z, 0-9, `.`, `_`, `-`.
+    pub login: String,
+    /// `admin`, `pharmacist` or `social_worker`.
+    pub role: String,
+    /// Pharmacy (pharmacists).
+    pub site_id: Option<Uuid>,
+    /// Dashboard password (at least 10 characters); stored only as an Argon2 hash.
+    #[schema(value_type = Option<String>)]
+    pub password: Option<secrecy::SecretString>,
+}
+
+/// A staff user.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    /// Id.
+    pub id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Login.
+    pub login: String,
+    /// Role.
+    pub role: String,
+    /// Bound site.
+    pub site_id: Option<Uuid>,
+    /// Active.
+    pub active: bool,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<crate::domain::records::User> for UserView {
+    fn from(u: crate::domain::records::User) -> Self {
+        Self {
+            id: u.id.0,
+            name: u.name,
+            login: u.login,
+            role: u.role.as_str().into(),
+            site_id: u.site_id.map(|s| s.0),
+            active: u.active,
+            created_at: u.created_at,
+        }
+    }
+}
+
+/// Create a staff user.
+#[utoipa::path(post, path = "/api/v1/admin/users", tag = "admin", request_body = UserBody,
+    responses((status = 201, body = UserView), (status = 422, body = Problem)), security(("bearer" = [])))]
+pub async fn create_user(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ApiJson(body, _): ApiJson<UserBody>,
+) -> ApiResult<(StatusCode, Json<UserView>)> {
+    let mut errors = Vec::new();
+    let role = body
+        .role
+        .parse::<Role>()
+        .map_err(|_| {
+            errors.push(FieldError::new(
+                "role",
+                "invalid_value",
+                "expected admin, pharmacist or social_worker",
+            ))
+        })
+        .ok();
+    let login = body.login.trim().to_ascii_lowercase();
+    if !(3..=64).contains(&login.len())
+        || !login
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    {
+        errors.push(FieldError::new(
+            "login",
+            "invalid_value",
+            "3 to 64 of a-z, 0-9, '.', '_', '-'",
+        ));
+    }
+    if body.name.trim().is_empty() {
+        errors.push(FieldError::new("name", "required", "a user needs a name"));
+    }
+    let Some(role) = role.filter(|_| errors.is_empty()) else {
+        return Err(ApiError::invalid(errors));
+    };
+    let req = crate::dispatch::admin::NewUser {
+        name: body.name.trim().to_owned(),
+        login,
+        role,
+        site_id: body.site_id.map(SiteId),
+        password: body.password,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(state.dispatch.create_user(&who, req).await?.into()),
+    ))
+}
+
+/// List staff users.
+#[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin", responses((status = 200, body = Vec<UserView>)), security(("bearer" = [])))]
+pub async fn list_users(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+) -> ApiResult<Json<Vec<UserView>>> {
+    Ok(Json(
+        state
+            .dispatch
+            .users(&who)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
+}

@@ -80,6 +80,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(admin::create_site))
         .routes(routes!(admin::update_site))
         .routes(routes!(admin::list_sites))
+        .routes(routes!(admin::create_user, admin::list_users))
         .routes(routes!(admin::create_token, admin::list_tokens))
         .routes(routes!(admin::revoke_token))
         .routes(routes!(admin::create_partner, admin::list_partners))

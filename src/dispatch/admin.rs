@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::{Dispatch, DispatchError, Result, invalid, require};
 use crate::crypto::{self, MintedToken};
-use crate::domain::records::{AuditEntry, Partner, Site, TokenInfo};
+use crate::domain::records::{AuditEntry, Partner, Site, TokenInfo, User};
 use crate::domain::{PartnerId, Principal, Role, ServiceArea, SiteId, SiteKind, TokenId};
 use crate::store::{self, audit, now};
 
@@ -22,6 +22,21 @@ pub struct NewToken {
     pub site_id: Option<SiteId>,
     /// Partner, required for partner tokens.
     pub partner_id: Option<PartnerId>,
+}
+
+/// A staff user to create.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// Full name.
+    pub name: String,
+    /// Login name.
+    pub login: String,
+    /// Role.
+    pub role: Role,
+    /// Pharmacy (pharmacists).
+    pub site_id: Option<SiteId>,
+    /// Password for the dashboard (≥ 10 characters), if the user logs in.
+    pub password: Option<secrecy::SecretString>,
 }
 
 /// A partner just created, with its secrets in clear: shown once.
@@ -217,6 +232,95 @@ impl Dispatch {
         .await?;
         tx.commit().await?;
         Ok((info, token))
+    }
+
+    /// Create a staff user.
+    pub async fn create_user(&self, who: &Principal, req: NewUser) -> Result<User> {
+        use secrecy::ExposeSecret;
+        require(who, &[Role::Admin])?;
+        let mut tx = self.store.begin().await?;
+        match (req.role, req.site_id) {
+            (Role::Pharmacist, None) => {
+                return Err(invalid(
+                    "site_id",
+                    "required",
+                    "a pharmacist must be bound to a pharmacy",
+                ));
+            }
+            (Role::Pharmacist, Some(site)) => {
+                let s = store::sites::site_in(&mut tx, site)
+                    .await
+                    .map_err(|_| invalid("site_id", "unknown_site", format!("no site {site}")))?;
+                if s.kind != SiteKind::Pharmacy {
+                    return Err(invalid(
+                        "site_id",
+                        "not_a_pharmacy",
+                        format!("site {site} is a {}", s.kind.as_str()),
+                    ));
+                }
+            }
+            (Role::Partner, _) => {
+                return Err(invalid(
+                    "role",
+                    "invalid_value",
+                    "partners act through tokens, not staff logins",
+                ));
+            }
+            (_, Some(_)) => {
+                return Err(invalid(
+                    "site_id",
+                    "not_allowed",
+                    "only pharmacists are bound to a site",
+                ));
+            }
+            _ => {}
+        }
+        let hash = match &req.password {
+            Some(p) if p.expose_secret().chars().count() < 10 => {
+                return Err(invalid(
+                    "password",
+                    "too_short",
+                    "a password needs at least 10 characters",
+                ));
+            }
+            Some(p) => Some(crypto::hash_password(p.expose_secret())),
+            None => None,
+        };
+        let user = User {
+            id: crate::domain::UserId::new(),
+            name: req.name,
+            login: req.login,
+            role: req.role,
+            site_id: req.site_id,
+            partner_id: None,
+            active: true,
+            created_at: now(),
+        };
+        store::access::insert_user(&mut tx, &user, hash.as_deref())
+            .await
+            .map_err(|e| match e {
+                store::StoreError::Conflict(_) => {
+                    invalid("login", "taken", format!("login {:?} is taken", user.login))
+                }
+                other => other.into(),
+            })?;
+        audit::record(
+            &mut tx,
+            &who.actor(),
+            "create",
+            "user",
+            Some(&user.id.to_string()),
+            &json!({"login": user.login, "role": user.role.as_str()}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// Every staff user.
+    pub async fn users(&self, who: &Principal) -> Result<Vec<User>> {
+        require(who, &[Role::Admin])?;
+        Ok(self.store.users().await?)
     }
 
     /// Every token (never the secrets).

@@ -93,6 +93,27 @@ pub struct Partner {
     pub active: bool,
 }
 
+/// A staff user (people who log in to the dashboard; tokens may belong to them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    /// Id.
+    pub id: super::ids::UserId,
+    /// Full name.
+    pub name: String,
+    /// Login name (unique).
+    pub login: String,
+    /// Role.
+    pub role: Role,
+    /// Bound pharmacy (pharmacists).
+    pub site_id: Option<SiteId>,
+    /// Bound partner (partner users).
+    pub partner_id: Option<PartnerId>,
+    /// False once disabled.
+    pub active: bool,
+    /// When created.
+    pub created_at: DateTime<Utc>,
+}
+
 /// An API token's public description (never the secret).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TokenInfo {

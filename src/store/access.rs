@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe};
 
 use super::{Result, RowExt, Store, StoreError, parse_col, parse_ts, ts};
-use crate::domain::records::TokenInfo;
+use crate::domain::records::{TokenInfo, User};
 use crate::domain::{PartnerId, Principal, SiteId, TokenId};
 
 fn token_from_row(r: &AnyRow) -> Result<TokenInfo> {
@@ -77,7 +77,74 @@ pub async fn revoke_token(
     Ok(())
 }
 
+const USER_COLUMNS: &str = "id, name, login, role, site_id, partner_id, active, created_at";
+
+fn user_from_row(r: &AnyRow) -> Result<User> {
+    Ok(User {
+        id: parse_col("id", &r.text("id")?)?,
+        name: r.text("name")?,
+        login: r.text("login")?,
+        role: parse_col("role", &r.text("role")?)?,
+        site_id: r
+            .opt_text("site_id")?
+            .map(|s| parse_col::<SiteId>("site_id", &s))
+            .transpose()?,
+        partner_id: r
+            .opt_text("partner_id")?
+            .map(|s| parse_col::<PartnerId>("partner_id", &s))
+            .transpose()?,
+        active: r.int("active")? != 0,
+        created_at: parse_ts("created_at", &r.text("created_at")?)?,
+    })
+}
+
+/// Insert a staff user with an optional Argon2 password hash.
+pub async fn insert_user(
+    conn: &mut AnyConnection,
+    u: &User,
+    password_hash: Option<&str>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO users (id, name, login, role, site_id, partner_id, password_hash, active, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(u.id.to_string())
+    .bind(&u.name)
+    .bind(&u.login)
+    .bind(u.role.as_str())
+    .bind(u.site_id.map(|s| s.to_string()))
+    .bind(u.partner_id.map(|s| s.to_string()))
+    .bind(password_hash)
+    .bind(i64::from(u.active))
+    .bind(ts(u.created_at))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 impl Store {
+    /// Every staff user, by login.
+    pub async fn users(&self) -> Result<Vec<User>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users ORDER BY login"
+        )))
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    /// A user and their password hash, by login.
+    pub async fn user_by_login(&self, login: &str) -> Result<Option<(User, Option<String>)>> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS}, password_hash FROM users WHERE login = $1"
+        )))
+        .bind(login)
+        .fetch_optional(self.reader())
+        .await?;
+        row.map(|r| Ok((user_from_row(&r)?, r.opt_text("password_hash")?)))
+            .transpose()
+    }
+
     /// The principal for a token hash, if the token exists and is not revoked.
     pub async fn principal_by_token_hash(&self, hash: &str) -> Result<Option<Principal>> {
         let row = sqlx::query(AssertSqlSafe(format!(

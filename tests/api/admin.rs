@@ -31,6 +31,22 @@ on_both_backends! {
         assert_problem(app.get("/api/v1/recipients", &social).await, 401, "unauthorized", None).await;
     }
 
+    async fn staff_users_are_created_with_hashed_passwords_and_unique_logins(app) {
+        let site = app.site("pharmacy", "RSUD Blambangan", -8.2, 114.36).await;
+        let body_json = json!({"name": "Rina Apoteker", "login": "rina", "role": "pharmacist", "site_id": site, "password": "rahasia-panjang"});
+        let r = app.post("/api/v1/admin/users", &app.admin, &body_json).await;
+        assert_eq!(r.status(), 201);
+        let user = body(r).await;
+        assert!(user.get("password").is_none() && user.get("password_hash").is_none());
+        assert_problem(app.post("/api/v1/admin/users", &app.admin, &body_json).await, 422, "taken", Some("login")).await;
+        let short = json!({"name": "Budi", "login": "budi", "role": "social_worker", "password": "pendek"});
+        assert_problem(app.post("/api/v1/admin/users", &app.admin, &short).await, 422, "too_short", Some("password")).await;
+        let unbound = json!({"name": "Budi", "login": "budi", "role": "pharmacist"});
+        assert_problem(app.post("/api/v1/admin/users", &app.admin, &unbound).await, 422, "required", Some("site_id")).await;
+        let users = body(app.get("/api/v1/admin/users", &app.admin).await).await;
+        assert_eq!(users.as_array().unwrap().len(), 1);
+    }
+
     async fn partners_get_whsec_secrets_shown_once(app) {
         let body_json = json!({
             "name": "Ojek Sehat", "webhook_url": "http://127.0.0.1:9/hook",
