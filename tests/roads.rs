@@ -246,7 +246,15 @@ fn the_demo_town_imports_routes_and_round_trips_through_a_file() {
     let m = loaded.matrix(&[from, to]).unwrap();
     assert_eq!(m.duration_s(0, 1), Some(r1.duration_s.round() as u32));
     assert_eq!(m.unreachable_pairs().count(), 0);
-    // A point across the river only crosses on a bridge: the route is longer than the crow flies.
+    // Across the river (between grid columns 11 and 12) there are bridges only on rows 4, 17
+    // and 29: from row 10 the ride detours at least six blocks each way.
+    let (west, east) = (p(-8.21259, 114.35599), p(-8.21259, 114.35726));
+    let crossing = g.route(west, east).unwrap();
+    assert!(
+        west.distance_m(east) < 200.0 && crossing.distance_m > 1_500.0,
+        "{}",
+        crossing.distance_m
+    );
     assert!(g.roads().count() > 1500);
 }
 
