@@ -62,7 +62,7 @@ pub struct ImportReport {
     pub nodes: usize,
     /// Directed edges kept.
     pub edges: usize,
-    /// Time spent parsing the file.
+    /// Time spent reading the file and building the junction graph (before contraction).
     pub parse_time: Duration,
     /// Time spent building the contraction hierarchy.
     pub contract_time: Duration,
