@@ -249,7 +249,33 @@ impl Dispatch {
         self.insert_prescription(&mut tx, who, &order, pin.as_deref())
             .await?;
         if let Some((key, body_hash)) = idem {
-            insert_idempotency(&mut tx, &scope, key, body_hash, order.id).await?;
+            match insert_idempotency(&mut tx, &scope, key, body_hash, order.id).await {
+                Ok(()) => {}
+                // A concurrent request with the same key won the race (possible on PostgreSQL):
+                // drop this attempt and answer with the order the winner stored.
+                Err(store::StoreError::Conflict(_)) => {
+                    tx.rollback().await?;
+                    let mut conn = self.store.begin().await?;
+                    return match idempotent_order(&mut conn, &scope, key).await? {
+                        Some((stored_hash, id)) if stored_hash == body_hash => {
+                            let order =
+                                store::orders::order_in(&mut conn, id, who.site_scope()).await?;
+                            Ok(Created {
+                                order,
+                                created: false,
+                                pin: None,
+                            })
+                        }
+                        _ => Err(DispatchError::Conflict {
+                            code: "idempotency_key_reused",
+                            detail: format!(
+                                "Idempotency-Key {key:?} was used for a different request"
+                            ),
+                        }),
+                    };
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
         tx.commit().await?;
         Ok(Created {

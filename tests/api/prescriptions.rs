@@ -6,6 +6,19 @@ use serde_json::json;
 use crate::on_both_backends;
 use crate::support::*;
 
+/// Run futures concurrently on the test runtime and collect their outputs in order.
+async fn futures_join<F: std::future::Future + Send + 'static>(futs: Vec<F>) -> Vec<F::Output>
+where
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futs.into_iter().map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
+}
+
 on_both_backends! {
     async fn a_prescription_is_created_once_per_idempotency_key(app) {
         let site = app.site("pharmacy", "RSUD Blambangan", -8.2, 114.36).await;
@@ -28,6 +41,25 @@ on_both_backends! {
         assert_problem(send(other).await.unwrap(), 409, "idempotency_key_reused", None).await;
         let list = body(app.get("/api/v1/prescriptions", &pharmacist).await).await;
         assert_eq!(list.as_array().unwrap().len(), 1, "only one order stored: {list}");
+    }
+
+    async fn concurrent_retries_with_one_key_store_one_order(app) {
+        let site = app.site("pharmacy", "RSUD Blambangan", -8.2, 114.36).await;
+        let p = app.token("pharmacist", Some(&site)).await;
+        let b = prescription("Ibu Siti");
+        let sends: Vec<_> = (0..8)
+            .map(|_| app.req(Method::POST, "/api/v1/prescriptions", Some(&p)).header("Idempotency-Key", "same").json(&b).send())
+            .collect();
+        let mut ids = std::collections::BTreeSet::new();
+        let mut created = 0;
+        for r in futures_join(sends).await {
+            let r = r.unwrap();
+            assert!(r.status() == 201 || r.status() == 200, "{}", r.status());
+            created += usize::from(r.status() == 201);
+            ids.insert(body(r).await["id"].as_str().unwrap().to_owned());
+        }
+        assert_eq!((created, ids.len()), (1, 1));
+        assert_eq!(body(app.get("/api/v1/prescriptions", &p).await).await.as_array().unwrap().len(), 1);
     }
 
     async fn controlled_medicine_gets_a_pin_once_and_cancel_only_before_pickup(app) {
