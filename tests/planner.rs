@@ -326,7 +326,7 @@ fn fits_alone(p: &Problem, vt: usize, j: usize) -> bool {
 
 #[test]
 fn random_rich_instances_always_get_checked_solutions_with_honest_reasons() {
-    for seed in 1..=60u64 {
+    for seed in 1..=100u64 {
         let p = random_rich(seed);
         let s = solve_checked(&p, &opts(seed, 400));
         for u in &s.unassigned {

@@ -160,13 +160,20 @@ impl RouteState {
                 bound = l - c.time(p.jobs[self.jobs[i - 1] as usize].location, job.location);
             }
         }
-        self.duration = match simulate(p, self.vt, &self.jobs, None) {
-            Some(s) => s.duration,
-            None => {
-                ok = false;
-                0.0
-            }
-        };
+        // Only the cost objective ranks durations, and only transit or duration limits depend
+        // on the departure time: skip the second pass otherwise (it is a sixth of the search).
+        if p.objective == super::model::Objective::Cost
+            || self.has_transit
+            || v.max_duration.is_some()
+        {
+            self.duration = match simulate(p, self.vt, &self.jobs, None) {
+                Some(s) => s.duration,
+                None => {
+                    ok = false;
+                    0.0
+                }
+            };
+        }
         ok && self.load.iter().zip(&v.capacity).all(|(l, c)| l <= c)
     }
 
@@ -193,8 +200,20 @@ pub(crate) fn needs_simulation(p: &Problem, vt: usize, route_has_transit: bool, 
     route_has_transit || job.max_transit.is_some() || p.vehicle_types[vt].max_duration.is_some()
 }
 
-/// Cost delta of inserting `j` at `pos` in route `r`, or `None` when infeasible. Capacity,
-/// capabilities and stop count are checked by the caller once per route.
+/// Outcome of trying one insertion position.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Insertion {
+    /// Feasible, with this distance delta.
+    Feasible(f64),
+    /// Infeasible here.
+    Infeasible,
+    /// The job's last window has closed by the time the vehicle can leave the previous stop;
+    /// with travel times obeying the triangle inequality no later position can work either.
+    TooLate,
+}
+
+/// Distance delta of inserting `j` at `pos` in route `r`. Capacity, capabilities and stop
+/// count are checked by the caller once per route.
 #[inline]
 pub(crate) fn insertion_delta(
     p: &Problem,
@@ -202,7 +221,7 @@ pub(crate) fn insertion_delta(
     j: u32,
     pos: usize,
     sim: bool,
-) -> Option<f64> {
+) -> Insertion {
     let v = &p.vehicle_types[r.vt];
     let c = &p.costs;
     let job = &p.jobs[j as usize];
@@ -214,13 +233,15 @@ pub(crate) fn insertion_delta(
         (pj.location, r.earliest[pos - 1] + pj.service)
     };
     let arr = dep + c.time(prev_loc, job.location);
-    let st = first_start(job, arr)?;
+    let Some(st) = first_start(job, arr) else {
+        return Insertion::TooLate;
+    };
     let done = st + job.service;
     let delta;
     if pos < n {
         let nj = &p.jobs[r.jobs[pos] as usize];
         if done + c.time(job.location, nj.location) > r.latest[pos] + EPS {
-            return None;
+            return Insertion::Infeasible;
         }
         delta = c.distance(prev_loc, job.location) + c.distance(job.location, nj.location)
             - c.distance(prev_loc, nj.location);
@@ -228,23 +249,23 @@ pub(crate) fn insertion_delta(
         match v.end {
             Some(e) => {
                 if done + c.time(job.location, e) > v.shift.end + EPS {
-                    return None;
+                    return Insertion::Infeasible;
                 }
                 delta = c.distance(prev_loc, job.location) + c.distance(job.location, e)
                     - c.distance(prev_loc, e);
             }
             None => {
                 if done > v.shift.end + EPS {
-                    return None;
+                    return Insertion::Infeasible;
                 }
                 delta = c.distance(prev_loc, job.location);
             }
         }
     }
     if sim && simulate(p, r.vt, &r.jobs, Some((pos, j))).is_none() {
-        return None;
+        return Insertion::Infeasible;
     }
-    Some(delta)
+    Insertion::Feasible(delta)
 }
 
 /// Simulate `jobs` (with `insert = (pos, job)` spliced in) leaving the start as late as the
@@ -304,34 +325,47 @@ pub(crate) fn simulate(
     if !departure.is_finite() {
         return None;
     }
-    // Forward from that departure.
-    let mut t = departure;
-    let mut prev = v.start;
-    for k in 0..len {
-        let job = at(k);
-        let arr = t + c.time(prev, job.location);
-        if let Some(m) = job.max_transit
-            && arr - departure > m + EPS
-        {
+    let run = |departure: f64| -> Option<Sim> {
+        if !departure.is_finite() {
             return None;
         }
-        let st = first_start(job, arr)?;
-        t = st + job.service;
-        prev = job.location;
-    }
-    if let Some(e) = v.end {
-        t += c.time(prev, e);
-    }
-    if t > v.shift.end + EPS {
-        return None;
-    }
-    let duration = t - departure;
-    if v.max_duration.is_some_and(|m| duration > m + EPS) {
-        return None;
-    }
-    Some(Sim {
-        departure,
-        duration,
+        let mut t = departure;
+        let mut prev = v.start;
+        for k in 0..len {
+            let job = at(k);
+            let arr = t + c.time(prev, job.location);
+            if let Some(m) = job.max_transit
+                && arr - departure > m + EPS
+            {
+                return None;
+            }
+            let st = first_start(job, arr)?;
+            t = st + job.service;
+            prev = job.location;
+        }
+        if let Some(e) = v.end {
+            t += c.time(prev, e);
+        }
+        if t > v.shift.end + EPS {
+            return None;
+        }
+        let duration = t - departure;
+        if v.max_duration.is_some_and(|m| duration > m + EPS) {
+            return None;
+        }
+        Some(Sim {
+            departure,
+            duration,
+        })
+    };
+    // The latest departure minimises every transit time and the duration when each stop has
+    // one window. With several windows, leaving later can push a stop into a later window and
+    // lengthen what follows, so fall back to leaving just in time for the earliest schedule,
+    // then to the shift start.
+    run(departure).or_else(|| {
+        let to_first = c.time(v.start, first.location);
+        let just_in_time = first_start(first, v.shift.start + to_first)? - to_first;
+        run(just_in_time.max(v.shift.start)).or_else(|| run(v.shift.start))
     })
 }
 

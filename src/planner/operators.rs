@@ -5,7 +5,9 @@
 //!
 //! Owns the moves on the search state. Must not depend on the checker or on I/O.
 
-use super::constraints::{RouteState, compatible, insertion_delta, needs_simulation};
+use super::constraints::{
+    Insertion, RouteState, compatible, insertion_delta, needs_simulation, simulate,
+};
 use super::model::Objective;
 use super::solver::{Ctx, Rng, State};
 
@@ -77,6 +79,14 @@ pub(crate) fn ruin_strings(
         let l_max = ls_max.min(card as f64);
         let l = ((rng.f64() * l_max + 1.0).floor() as usize).clamp(1, card);
         let lo = route.locked;
+        // Removing stops moves the departure, which with several windows per stop can break a
+        // transit or duration limit: keep a copy to put back when that happens.
+        let guarded = route.has_transit || ctx.p.vehicle_types[route.vt].max_duration.is_some();
+        let saved = if guarded {
+            Some((route.jobs.clone(), removed.len()))
+        } else {
+            None
+        };
         if l == card || rng.f64() >= prm.split_rate {
             // A string of length l containing pos, within [lo, len).
             let first_min = pos.saturating_sub(l - 1).max(lo);
@@ -98,6 +108,14 @@ pub(crate) fn ruin_strings(
             removed.extend_from_slice(&route.jobs[first..keep_at]);
             route.jobs.drain(keep_at + m..first + tot);
             route.jobs.drain(first..keep_at);
+        }
+        if let Some((jobs, before)) = saved
+            && !route.jobs.is_empty()
+            && simulate(ctx.p, route.vt, &route.jobs, None).is_none()
+        {
+            route.jobs = jobs;
+            removed.truncate(before);
+            continue;
         }
         touched.push(ri);
         ruined += 1;
@@ -177,7 +195,13 @@ pub(crate) fn recreate(
                 if blink > 0.0 && rng.f64() < blink {
                     continue;
                 }
-                if let Some(dd) = insertion_delta(p, r, j, pos, sim) {
+                let dd = match insertion_delta(p, r, j, pos, sim) {
+                    Insertion::Feasible(dd) => dd,
+                    Insertion::Infeasible => continue,
+                    Insertion::TooLate if ctx.metric => break,
+                    Insertion::TooLate => continue,
+                };
+                {
                     let cost = if p.objective == Objective::Cost {
                         v.route_cost(r.distance + dd) - base + ctx.duration_weight * dd
                     } else {
@@ -201,7 +225,7 @@ pub(crate) fn recreate(
                 }
                 let e = &ctx.empty[vt];
                 let sim = needs_simulation(p, vt, false, job);
-                if let Some(dd) = insertion_delta(p, e, j, 0, sim) {
+                if let Insertion::Feasible(dd) = insertion_delta(p, e, j, 0, sim) {
                     let cost = match p.objective {
                         Objective::Cost => v.route_cost(dd) + ctx.duration_weight * dd,
                         Objective::Distance => dd,

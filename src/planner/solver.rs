@@ -93,6 +93,9 @@ pub(crate) struct Ctx<'a> {
     pub new_route_penalty: f64,
     /// Weight of travel time against cost (duration is the last criterion of `Cost`).
     pub duration_weight: f64,
+    /// Travel times obey the triangle inequality (checked on a sample), so an insertion that
+    /// is too late after one stop is too late after every later stop.
+    pub metric: bool,
 }
 
 /// A solution under search.
@@ -345,6 +348,11 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution, Plan
     };
     let (t0, tf) = (envf("T0", t0_rel) * scale, envf("TF", tf_rel) * scale);
     let phase_start = progress(iterations);
+    let ruin = RuinParams {
+        avg_removed: envf("CBAR", RUIN.avg_removed),
+        max_string: envf("LMAX", RUIN.max_string),
+        ..RUIN
+    };
     let mut removed: Vec<u32> = Vec::with_capacity(64);
     while iterations < max_iter && Instant::now() < deadline {
         iterations += 1;
@@ -353,7 +361,7 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution, Plan
         let temp = t0 * (tf / t0).powf(frac);
         removed.clear();
         touched.clear();
-        ruin_strings(&ctx, &mut cand, &mut rng, RUIN, &mut removed, &mut touched);
+        ruin_strings(&ctx, &mut cand, &mut rng, ruin, &mut removed, &mut touched);
         removed.append(&mut cand.unassigned);
         sort_removed(&ctx, &mut removed, &mut rng);
         recreate(
@@ -448,6 +456,7 @@ fn build_ctx(p: &Problem) -> Ctx<'_> {
         .fold(1.0f64, f64::max);
     Ctx {
         p,
+        metric: is_metric(p),
         neighbours,
         empty,
         load_size,
@@ -459,6 +468,21 @@ fn build_ctx(p: &Problem) -> Ctx<'_> {
             0.0
         },
     }
+}
+
+/// Whether travel times (with service times, which only add) obey the triangle inequality
+/// between every job location triple; sampled deterministically on large instances.
+fn is_metric(p: &Problem) -> bool {
+    let c = &p.costs;
+    let n = c.len();
+    let step = (n / 60).max(1);
+    let idx: Vec<usize> = (0..n).step_by(step).collect();
+    idx.iter().all(|&a| {
+        idx.iter().all(|&b| {
+            idx.iter()
+                .all(|&m| c.time(a, b) <= c.time(a, m) + c.time(m, b) + 1e-9)
+        })
+    })
 }
 
 /// A lower bound on the number of routes: total load over the largest capacity, per dimension.
