@@ -330,6 +330,34 @@ fn a_rotation_header_carries_one_signature_per_secret_in_order() {
 }
 
 #[test]
+fn flipping_any_bit_of_id_timestamp_or_body_breaks_the_signature() {
+    let seed = 0xb1f_u64;
+    let mut rng = StdRng::seed_from_u64(seed);
+    for round in 0..200 {
+        let secret = random_secret(&mut rng);
+        let body = random_body(&mut rng).into_bytes();
+        let ts = rng.random_range(1_600_000_000..2_000_000_000i64);
+        let header = signature_header(&[&secret], ID, ts, &body).unwrap();
+        verify(&[&secret], ID, &ts.to_string(), &header, &body, ts).unwrap();
+
+        let mut tampered = body.clone();
+        let byte = rng.random_range(0..tampered.len());
+        tampered[byte] ^= 1 << rng.random_range(0..8);
+        assert_eq!(
+            verify(&[&secret], ID, &ts.to_string(), &header, &tampered, ts),
+            Err(VerifyError::NoMatchingSignature),
+            "round {round}, seed {seed:#x}"
+        );
+        let shifted = ts + rng.random_range(1..=300);
+        assert_eq!(
+            verify(&[&secret], ID, &shifted.to_string(), &header, &body, ts),
+            Err(VerifyError::NoMatchingSignature),
+            "round {round}, seed {seed:#x}"
+        );
+    }
+}
+
+#[test]
 fn a_wrong_secret_does_not_verify() {
     let err = verify(
         &[SECRET_C],

@@ -220,6 +220,26 @@ pub fn parse_timestamp(header: &str) -> Result<i64, VerifyError> {
 /// `v1,` signature in `signature_header` matches any secret. Other schemes (`v1a,` …) are skipped,
 /// as the specification asks. `now` is Unix seconds; a timestamp more than
 /// [`TOLERANCE_SECONDS`] away from it, either way, is refused. Comparison is constant-time.
+///
+/// ```
+/// use antar::webhooks::{VerifyError, signature_header, verify};
+///
+/// let (old, new) = (
+///     "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+///     "whsec_c2VjcmV0LW9mLWEtcm90YXRlZC1lbmRwb2ludA==",
+/// );
+/// let body = br#"{"type":"job.accepted"}"#;
+/// // The partner rotates its secret and signs with both for a while.
+/// let header = signature_header(&[new, old], "evt_1", 1_796_000_000, body).unwrap();
+/// assert!(header.starts_with("v1,") && header.contains(" v1,"));
+/// // We still know only the old secret: accepted.
+/// verify(&[old], "evt_1", "1796000000", &header, body, 1_796_000_120).unwrap();
+/// // Ten minutes later the same request is a replay.
+/// assert!(matches!(
+///     verify(&[old], "evt_1", "1796000000", &header, body, 1_796_000_600),
+///     Err(VerifyError::TimestampTooOld { .. })
+/// ));
+/// ```
 pub fn verify(
     secrets: &[&str],
     id: &str,
