@@ -21,8 +21,8 @@ use antar::webhooks::outbound::{
 };
 use antar::webhooks::retry::{SCHEDULE, parse_retry_after, past_deadline};
 use antar::webhooks::{
-    Attempt, Decision, Outcome, RetryPolicy, Sender, VerifyError, WebhookError, classify, sign,
-    signature_header, verify,
+    Attempt, Decision, Outcome, Outgoing, RetryPolicy, Sender, VerifyError, WebhookError, classify,
+    deliver, sign, signature_header, verify,
 };
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -1343,4 +1343,87 @@ async fn a_url_that_is_not_a_url_is_an_error_not_a_panic() {
     let attempt = sender.send("not a url", b"{}", ID, TS, "v1,AAAA").await;
     assert_eq!(attempt.status, None);
     assert!(attempt.error.is_some());
+}
+
+#[tokio::test]
+async fn one_delivery_signs_with_the_attempt_time_and_decides() {
+    let sender = Sender::new(Duration::from_secs(10)).unwrap();
+    let policy = RetryPolicy {
+        jitter: 0.0,
+        ..RetryPolicy::default()
+    };
+    let mut rng = StdRng::seed_from_u64(9);
+    let body = sample_offer().to_body();
+    let now = at(1, 58);
+    let deadline = Some(at(2, 0));
+
+    // Accepted: delivered, signed with the current and the previous secret at `now`.
+    let (url, received) = server::spawn(Reply::status(202)).await;
+    let outgoing = Outgoing {
+        url: &url,
+        id: ID,
+        body: &body,
+        deadline,
+        failed_attempts: 0,
+    };
+    let (attempt, decision) = deliver(
+        &sender,
+        &[SECRET_A, SECRET_B],
+        &outgoing,
+        &policy,
+        now,
+        &mut rng,
+    )
+    .await
+    .unwrap();
+    assert_eq!(attempt.unwrap().status, Some(202));
+    assert_eq!(decision, Decision::Delivered);
+    let got = received.lock().unwrap().clone();
+    let h = &got[0].headers;
+    assert_eq!(h["webhook-timestamp"], now.timestamp().to_string().as_str());
+    verify(
+        &[SECRET_A],
+        ID,
+        h["webhook-timestamp"].to_str().unwrap(),
+        h["webhook-signature"].to_str().unwrap(),
+        &got[0].body,
+        now.timestamp(),
+    )
+    .unwrap();
+
+    // Overloaded: retried 30 s later (second failure), still before the offer expires.
+    let (url, _) = server::spawn(Reply::status(502)).await;
+    let outgoing = Outgoing {
+        url: &url,
+        failed_attempts: 1,
+        ..outgoing
+    };
+    let (_, decision) = deliver(&sender, &[SECRET_A], &outgoing, &policy, now, &mut rng)
+        .await
+        .unwrap();
+    assert_eq!(
+        decision,
+        Decision::RetryAt(now + chrono::Duration::seconds(30))
+    );
+
+    // The offer has expired: nothing is sent at all.
+    let (url, received) = server::spawn(Reply::status(200)).await;
+    let outgoing = Outgoing {
+        url: &url,
+        ..outgoing
+    };
+    let (attempt, decision) = deliver(&sender, &[SECRET_A], &outgoing, &policy, at(2, 0), &mut rng)
+        .await
+        .unwrap();
+    assert_eq!(attempt, None);
+    assert_eq!(decision, Decision::DropExpired { deadline: at(2, 0) });
+    assert!(received.lock().unwrap().is_empty());
+
+    // A broken secret is a configuration error, not a delivery outcome.
+    assert_eq!(
+        deliver(&sender, &["whsec_"], &outgoing, &policy, now, &mut rng)
+            .await
+            .unwrap_err(),
+        WebhookError::EmptySecret
+    );
 }

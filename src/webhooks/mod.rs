@@ -7,6 +7,7 @@
 //! - [`retry`]: what an attempt's outcome means (delivered, retry, disable, give up), the
 //!   same-day backoff schedule with jitter, `Retry-After`, and the offer-expiry drop.
 //! - [`sender`]: one `reqwest` client that posts a signed body and reports an [`Attempt`].
+//! - [`delivery`]: one attempt end to end (deadline check, sign, send, decide), for the outbox.
 //! - [`outbound`]: `job.offered`, `job.updated`, `job.cancelled`, `offer.withdrawn` and the
 //!   courier-safe recipient label. These types have no field for clinical or welfare data, so
 //!   such data cannot reach a partner by mistake.
@@ -18,12 +19,14 @@
 //! Everything but [`sender`] is pure and reads no clock: `now`, deadlines and the RNG are
 //! parameters.
 
+pub mod delivery;
 pub mod inbound;
 pub mod outbound;
 pub mod retry;
 pub mod sender;
 pub mod signing;
 
+pub use delivery::{Outgoing, deliver};
 pub use inbound::{InboundEvent, OfferReply};
 pub use outbound::{Envelope, OutboundEvent};
 pub use retry::{Decision, Outcome, RetryPolicy, classify};
