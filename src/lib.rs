@@ -7,6 +7,8 @@
 //! ## Map of the code (dependencies point down only)
 //! - [`domain`]: pure types and rules (orders and their state machine, sites, enrolments,
 //!   time windows, travel matrices). No I/O.
+//! - [`roads`]: OpenStreetMap import (motorbike profile), the road graph, snapping, contraction
+//!   hierarchy routes and travel-time matrices.
 //! - [`store`]: the only module that speaks SQL (SQLite or PostgreSQL).
 //! - [`dispatch`]: use cases (intake, meal days, administration) over `store`.
 //! - [`api`]: HTTP routes, problem documents, OpenAPI.
@@ -22,5 +24,6 @@ pub mod config;
 pub mod crypto;
 pub mod dispatch;
 pub mod domain;
+pub mod roads;
 pub mod store;
 pub mod telemetry;

@@ -3,6 +3,8 @@
 //!
 //! May use everything; nothing depends on it but `main`.
 
+pub mod graph;
+
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
@@ -57,6 +59,9 @@ pub enum Command {
     /// Administration.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Road graphs: import OpenStreetMap extracts, routes, matrices, benchmarks.
+    #[command(subcommand)]
+    Graph(graph::GraphCommand),
     /// Print the effective settings (secrets masked).
     #[command(after_help = "Example:\n  ANTAR_LISTEN=0.0.0.0:80 antar config")]
     Config,
@@ -120,6 +125,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{token}");
             Ok(())
         }
+        Command::Graph(cmd) => tokio::task::spawn_blocking(move || graph::run(cmd)).await?,
         Command::Config => {
             let s = settings(config, None, None)?;
             print!("{}", s.masked_toml());
