@@ -22,6 +22,29 @@ pub struct Settings {
     pub security: SecuritySettings,
     /// Regional defaults.
     pub region: RegionSettings,
+    /// Road network.
+    pub roads: RoadsSettings,
+}
+
+/// `[roads]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RoadsSettings {
+    /// Road network: a graph file from `antar graph import`, or an OSM extract (`.osm`,
+    /// `.osm.gz`, `.osm.pbf`) imported at start. `embedded:banyuwangi-town` (the default) is
+    /// the demo town shipped inside the binary. Empty: run without roads.
+    pub graph: String,
+    /// Pins farther than this from a ridable road are flagged (metres).
+    pub snap_limit_m: f64,
+}
+
+impl Default for RoadsSettings {
+    fn default() -> Self {
+        Self {
+            graph: crate::app::EMBEDDED_TOWN.into(),
+            snap_limit_m: 500.0,
+        }
+    }
 }
 
 /// `[server]`
@@ -184,6 +207,7 @@ impl Settings {
             database: DatabaseSettings,
             security: Security<'a>,
             region: &'a RegionSettings,
+            roads: &'a RoadsSettings,
         }
         let shown = Shown {
             server: &self.server,
@@ -199,6 +223,7 @@ impl Settings {
                 master_key_file: &self.security.master_key_file,
             },
             region: &self.region,
+            roads: &self.roads,
         };
         toml::to_string(&shown).unwrap_or_default()
     }

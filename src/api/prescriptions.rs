@@ -225,6 +225,11 @@ pub struct OrderView {
     pub location: Option<Location>,
     /// How the location was obtained.
     pub location_source: Option<String>,
+    /// Metres from the pin to the nearest ridable road (measured at intake).
+    pub snap_distance_m: Option<f64>,
+    /// True when that distance is beyond the snapping limit: staff should check the pin
+    /// (rural homes can be a walk from the last ridable track).
+    pub far_from_road: bool,
     /// Window start (UTC).
     pub window_start: DateTime<Utc>,
     /// Window end (UTC).
@@ -278,7 +283,14 @@ pub struct HistoryView {
 impl OrderView {
     /// Shape an order for a caller with `role` (clinical notes only for hospital staff).
     pub fn new(o: Order, role: Role) -> Self {
+        Self::with_limit(o, role, crate::roads::DEFAULT_SNAP_LIMIT_M)
+    }
+
+    /// Shape an order, flagging pins farther than `snap_limit_m` from a ridable road.
+    pub fn with_limit(o: Order, role: Role, snap_limit_m: f64) -> Self {
         Self {
+            far_from_road: o.snap_distance_m.is_some_and(|d| d > snap_limit_m),
+            snap_distance_m: o.snap_distance_m.map(|d| (d * 10.0).round() / 10.0),
             id: o.id.0,
             kind: o.kind.as_str().into(),
             status: o.status.as_str().into(),
@@ -335,6 +347,14 @@ impl OrderView {
     }
 }
 
+fn view(state: &AppState, o: Order, role: Role) -> OrderView {
+    let limit = state
+        .dispatch
+        .snap_limit_m()
+        .unwrap_or(crate::roads::DEFAULT_SNAP_LIMIT_M);
+    OrderView::with_limit(o, role, limit)
+}
+
 fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
     match headers.get("idempotency-key") {
         None => Ok(None),
@@ -382,7 +402,7 @@ pub async fn create_prescription(
     } else {
         StatusCode::OK
     };
-    let mut view = OrderView::new(created.order, who.role);
+    let mut view = view(&state, created.order, who.role);
     view.handover_pin = created.pin;
     let location = format!("/api/v1/prescriptions/{}", view.id);
     Ok((status, [(header::LOCATION, location)], Json(view)).into_response())
@@ -445,7 +465,7 @@ pub async fn list_prescriptions(
     Ok(Json(
         orders
             .into_iter()
-            .map(|o| OrderView::new(o, who.role))
+            .map(|o| view(&state, o, who.role))
             .collect(),
     ))
 }
@@ -462,7 +482,7 @@ pub async fn list_orders(
     Ok(Json(
         orders
             .into_iter()
-            .map(|o| OrderView::new(o, who.role))
+            .map(|o| view(&state, o, who.role))
             .collect(),
     ))
 }
@@ -477,7 +497,7 @@ pub async fn get_prescription(
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<OrderView>> {
     let (order, events) = state.dispatch.order(&who, OrderId(id)).await?;
-    Ok(Json(OrderView::new(order, who.role).with_history(events)))
+    Ok(Json(view(&state, order, who.role).with_history(events)))
 }
 
 /// A cancellation.
@@ -509,7 +529,7 @@ pub async fn cancel_prescription(
         .dispatch
         .cancel_order(&who, OrderId(id), reason)
         .await?;
-    Ok(Json(OrderView::new(order, who.role)))
+    Ok(Json(view(&state, order, who.role)))
 }
 
 /// Query for CSV import.

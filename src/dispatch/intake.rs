@@ -174,6 +174,7 @@ impl Dispatch {
             landmark: np.landmark.clone(),
             location: np.location,
             location_source: np.location.map(|_| "pin".to_owned()),
+            snap_distance_m: np.location.and_then(|p| self.snap_distance_m(p)),
             window: np.window,
             service_s: MEDICINE_SERVICE_S,
             meal_tins: 0,

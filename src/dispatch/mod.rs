@@ -10,10 +10,13 @@ pub mod intake;
 pub mod meals;
 pub mod recipients;
 
+use std::sync::Arc;
+
 use chrono_tz::Tz;
 
 use crate::crypto::SecretBox;
-use crate::domain::{IllegalTransition, Principal, Role};
+use crate::domain::{IllegalTransition, LatLon, Principal, Role};
+use crate::roads::{RoadGraph, RoadsError};
 use crate::store::{Store, StoreError};
 
 /// One bad input field: which, a stable code, and a reason a person can read.
@@ -94,12 +97,47 @@ pub struct Dispatch {
     store: Store,
     secrets: SecretBox,
     tz: Tz,
+    roads: Option<Arc<RoadGraph>>,
 }
 
 impl Dispatch {
     /// Build over a store, with the master key for secrets and the region's zone.
     pub fn new(store: Store, secrets: SecretBox, tz: Tz) -> Self {
-        Self { store, secrets, tz }
+        Self {
+            store,
+            secrets,
+            tz,
+            roads: None,
+        }
+    }
+
+    /// Use a road graph to measure, at intake, how far each pin is from a ridable road.
+    pub fn with_roads(mut self, roads: Option<Arc<RoadGraph>>) -> Self {
+        self.roads = roads;
+        self
+    }
+
+    /// The road graph, when one is loaded.
+    pub fn roads(&self) -> Option<&Arc<RoadGraph>> {
+        self.roads.as_ref()
+    }
+
+    /// Metres from `p` to the nearest ridable road (`None` without a road graph). A pin beyond
+    /// the snapping limit still gets its distance: intake accepts it and flags it for staff.
+    pub fn snap_distance_m(&self, p: LatLon) -> Option<f64> {
+        let roads = self.roads.as_ref()?;
+        match roads.snap(p) {
+            Ok(s) => Some(s.distance_m),
+            Err(RoadsError::TooFar { distance_m, .. }) if distance_m.is_finite() => {
+                Some(distance_m)
+            }
+            Err(_) => None,
+        }
+    }
+
+    /// The snapping limit in metres, when a road graph is loaded.
+    pub fn snap_limit_m(&self) -> Option<f64> {
+        self.roads.as_ref().map(|r| r.snap_limit_m())
     }
 
     /// The store (for health checks).

@@ -225,6 +225,9 @@ pub struct Order {
     pub location: Option<LatLon>,
     /// Where the location came from.
     pub location_source: Option<String>,
+    /// Metres from the pin to the nearest ridable road, measured at intake (when a road graph
+    /// is loaded). Beyond the snapping limit the order is flagged for staff, not refused.
+    pub snap_distance_m: Option<f64>,
     /// Delivery window (ready_at .. deliver_by for medicine).
     pub window: TimeWindow,
     /// Minutes at the door, in seconds.

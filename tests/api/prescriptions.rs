@@ -188,3 +188,36 @@ on_both_backends! {
         assert_problem(r, 422, "missing_column", Some("deliver_by")).await;
     }
 }
+
+mod roads_at_intake {
+    use super::*;
+
+    async fn run(app: TestApp) {
+        let site = app.site("pharmacy", "RSUD Blambangan", -8.22, 114.34).await;
+        let p = app.token("pharmacist", Some(&site)).await;
+        let mut near = prescription("Ibu Siti");
+        near["patient"]["location"] = json!({"lat": -8.2200, "lon": 114.3400});
+        let near = body(app.post("/api/v1/prescriptions", &p, &near).await).await;
+        assert!(near["snap_distance_m"].as_f64().unwrap() < 500.0, "{near}");
+        assert_eq!(near["far_from_road"], false);
+        // About 5 km east of the town's last road: accepted, but flagged with the distance.
+        let mut far = prescription("Pak Darmo");
+        far["patient"]["location"] = json!({"lat": -8.22, "lon": 114.43});
+        let r = app.post("/api/v1/prescriptions", &p, &far).await;
+        assert_eq!(r.status(), 201);
+        let far = body(r).await;
+        assert_eq!(far["status"], "ready");
+        assert_eq!(far["far_from_road"], true);
+        assert!(far["snap_distance_m"].as_f64().unwrap() > 4000.0, "{far}");
+    }
+
+    #[tokio::test]
+    async fn a_far_pin_is_accepted_but_flagged_with_its_distance() {
+        run(
+            TestApp::spawn_with(Backend::Sqlite, "fixtures/roads/banyuwangi-town.osm")
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+}

@@ -67,6 +67,11 @@ async fn fresh_postgres_db(server: &str) -> String {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Self::spawn_with(backend, "").await
+    }
+
+    /// Start with a road network (a path under the crate root, e.g. the demo town).
+    pub async fn spawn_with(backend: Backend, graph: &str) -> Option<TestApp> {
         antar::telemetry::init_logs();
         let dir = std::env::temp_dir().join(format!("antar-test-{}", uuid::Uuid::now_v7()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -78,6 +83,11 @@ impl TestApp {
         settings.server.listen = "127.0.0.1:0".into();
         settings.database.url = db_url;
         settings.security.master_key_file = dir.join("antar.key");
+        settings.roads.graph = if graph.is_empty() {
+            String::new()
+        } else {
+            format!("{}/{graph}", env!("CARGO_MANIFEST_DIR"))
+        };
         let app = Application::build(&settings)
             .await
             .expect("the application builds");
