@@ -31,7 +31,7 @@ pub use inbound::{InboundEvent, OfferReply};
 pub use outbound::{Envelope, OutboundEvent};
 pub use retry::{Decision, Outcome, RetryPolicy, classify};
 pub use sender::{Attempt, Sender};
-pub use signing::{SigningKey, VerifyError, sign, signature_header, verify};
+pub use signing::{SigningKey, VerifyError, sign, signature_header, verify, verify_headers};
 
 /// What can go wrong on the sending side: unusable secrets or ids, or an HTTP client that cannot
 /// be built. (Refusals of inbound requests are [`VerifyError`]: they are the partner's fault and

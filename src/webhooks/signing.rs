@@ -1,7 +1,8 @@
 //! Standard Webhooks v1 signatures: HMAC-SHA256 over `"{webhook-id}.{webhook-timestamp}.{body}"`,
 //! sent as `webhook-signature: v1,<base64>` (several, space-separated, while a secret rotates).
 //!
-//! Owns: [`SigningKey`], [`sign`], [`signature_header`], [`verify`] and [`VerifyError`]. Pure: no
+//! Owns: [`SigningKey`], [`sign`], [`signature_header`], [`verify`], [`verify_headers`] and
+//! [`VerifyError`]. Pure: no
 //! clock (the caller passes `now`), no I/O, so every rule here is tested deterministically.
 
 use base64::Engine;
@@ -314,6 +315,29 @@ pub fn verify(
     Err(VerifyError::NoMatchingSignature)
 }
 
+/// [`verify`] for a received request: reads `webhook-id`, `webhook-timestamp` and
+/// `webhook-signature` from `headers` and, on success, returns the `webhook-id` (the idempotency
+/// key: a duplicate is answered 200 and ignored).
+pub fn verify_headers<'h>(
+    secrets: &[&str],
+    headers: &'h reqwest::header::HeaderMap,
+    body: &[u8],
+    now: i64,
+) -> Result<&'h str, VerifyError> {
+    let header = |name: &'static str| -> Result<&'h str, VerifyError> {
+        let value = headers.get(name).ok_or(VerifyError::MissingHeader(name))?;
+        value.to_str().map_err(|_| VerifyError::MalformedHeader {
+            header: name,
+            reason: "not visible ASCII".to_owned(),
+        })
+    };
+    let id = header("webhook-id")?;
+    let timestamp = header("webhook-timestamp")?;
+    let signature = header("webhook-signature")?;
+    verify(secrets, id, timestamp, signature, body, now)?;
+    Ok(id.trim())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -380,6 +404,34 @@ mod tests {
         );
         let msg = SigningKey::parse("whsec_c2hvcnQ=").unwrap_err().to_string();
         assert!(msg.contains("24 to 64"), "{msg}");
+    }
+
+    #[test]
+    fn request_headers_are_read_and_named_when_missing() {
+        use reqwest::header::{HeaderMap, HeaderValue};
+        let mut headers = HeaderMap::new();
+        headers.insert("webhook-id", HeaderValue::from_static(SPEC_ID));
+        headers.insert("webhook-timestamp", HeaderValue::from_static("1614265330"));
+        assert_eq!(
+            verify_headers(&[SPEC_SECRET], &headers, SPEC_BODY, SPEC_TS),
+            Err(VerifyError::MissingHeader("webhook-signature"))
+        );
+        headers.insert("webhook-signature", HeaderValue::from_static(SPEC_SIG));
+        assert_eq!(
+            verify_headers(&[SPEC_SECRET], &headers, SPEC_BODY, SPEC_TS),
+            Ok(SPEC_ID)
+        );
+        headers.insert(
+            "webhook-id",
+            HeaderValue::from_bytes(b"caf\xc3\xa9").unwrap(),
+        );
+        assert!(matches!(
+            verify_headers(&[SPEC_SECRET], &headers, SPEC_BODY, SPEC_TS),
+            Err(VerifyError::MalformedHeader {
+                header: "webhook-id",
+                ..
+            })
+        ));
     }
 
     #[test]
