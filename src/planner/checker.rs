@@ -328,3 +328,82 @@ pub fn check(problem: &Problem, solution: &Solution) -> Result<CheckReport, Vec<
     }
     if bad.is_empty() { Ok(report) } else { Err(bad) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::planner::model::{
+        CostBreakdown, Costs, Job, Objective, Rounding, Route, Stop, Summary, VehicleType,
+    };
+
+    /// One job 5 away from the start, served by a closed route written by hand.
+    fn hand_made(load: i64) -> (Problem, Solution) {
+        let costs = Costs::euclidean(&[(0.0, 0.0), (3.0, 4.0)], Rounding::None);
+        let mut j = Job::new("a", 1, 1);
+        j.load = vec![load];
+        j.service = 2.0;
+        let mut v = VehicleType::new("v", 0, 1);
+        v.capacity = vec![3];
+        let p = Problem::new(costs, vec![j], vec![v], Objective::Distance).unwrap();
+        let stop = Stop {
+            job: 0,
+            job_id: "a".into(),
+            arrival: 5.0,
+            start: 5.0,
+            departure: 7.0,
+            load_after: vec![0],
+        };
+        let cost = CostBreakdown {
+            fixed: 0.0,
+            distance: 10.0,
+            capped: false,
+            total: 10.0,
+        };
+        let route = Route {
+            vehicle_type: 0,
+            vehicle_id: "v".into(),
+            departure: 0.0,
+            load_start: vec![load],
+            stops: vec![stop],
+            end_arrival: Some(12.0),
+            distance: 10.0,
+            duration: 12.0,
+            cost,
+            locked: 0,
+        };
+        let summary = Summary {
+            vehicles: 1,
+            distance: 10.0,
+            cost: 10.0,
+            duration: 12.0,
+            unassigned_urgent: 0,
+            unassigned_routine: 0,
+        };
+        (
+            p,
+            Solution {
+                routes: vec![route],
+                unassigned: vec![],
+                summary,
+            },
+        )
+    }
+
+    #[test]
+    fn a_correct_hand_made_solution_passes() {
+        let (p, s) = hand_made(3);
+        let r = check(&p, &s).unwrap();
+        assert_eq!(r.vehicles, 1);
+        assert_eq!(r.distance, 10.0);
+    }
+
+    #[test]
+    fn an_overloaded_route_is_refused() {
+        let (p, s) = hand_made(4);
+        let v = check(&p, &s).unwrap_err();
+        assert!(
+            v.iter().any(|v| v.message.contains("exceeds capacity")),
+            "{v:?}"
+        );
+    }
+}

@@ -420,3 +420,71 @@ pub(crate) fn explain(p: &Problem, j: usize) -> ReasonCode {
     }
     best
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::planner::model::{Costs, Job, Objective, Rounding, TimeWindow, VehicleType};
+
+    fn job_with(windows: &[(f64, f64)]) -> Job {
+        let mut j = Job::new("j", 1, 1);
+        j.windows = windows
+            .iter()
+            .map(|&(a, b)| TimeWindow::new(a, b).unwrap())
+            .collect();
+        j
+    }
+
+    #[test]
+    fn service_starts_in_the_first_window_still_open() {
+        let j = job_with(&[(10.0, 20.0), (50.0, 60.0)]);
+        assert_eq!(first_start(&j, 5.0), Some(10.0));
+        assert_eq!(first_start(&j, 15.0), Some(15.0));
+        assert_eq!(first_start(&j, 25.0), Some(50.0));
+        assert_eq!(first_start(&j, 61.0), None);
+        assert_eq!(last_start(&j, 100.0), 60.0);
+        assert_eq!(last_start(&j, 30.0), 20.0);
+        assert_eq!(last_start(&j, 5.0), f64::NEG_INFINITY);
+    }
+
+    #[test]
+    fn the_vehicle_leaves_as_late_as_the_windows_allow() {
+        // Start at 0, stop 10 away opening at 100: leave at 90, not at the shift start.
+        let costs = Costs::euclidean(&[(0.0, 0.0), (10.0, 0.0)], Rounding::None);
+        let mut j = job_with(&[(100.0, 120.0)]);
+        j.max_transit = Some(10.0);
+        let mut v = VehicleType::new("v", 0, 1);
+        v.end = None;
+        v.shift = TimeWindow::new(0.0, 500.0).unwrap();
+        let p = Problem::new(costs, vec![j], vec![v], Objective::Cost).unwrap();
+        let s = simulate(&p, 0, &[0], None).unwrap();
+        assert_eq!(s.departure, 110.0, "latest start 120 minus 10 of travel");
+        assert_eq!(s.duration, 10.0);
+        let mut r = RouteState::new(0, 1);
+        r.jobs.push(0);
+        assert!(r.update(&p));
+        assert_eq!(r.earliest, vec![100.0]);
+        assert_eq!(r.latest, vec![120.0]);
+    }
+
+    #[test]
+    fn explanations_report_the_furthest_stage_reached() {
+        let costs = Costs::euclidean(&[(0.0, 0.0), (10.0, 0.0)], Rounding::None);
+        let mut heavy = Job::new("heavy", 1, 1);
+        heavy.load = vec![5];
+        let mut small = VehicleType::new("small", 0, 1);
+        small.capacity = vec![1];
+        let mut big_but_blind = VehicleType::new("big", 0, 1);
+        big_but_blind.capabilities = crate::planner::model::Capabilities(0);
+        heavy.capabilities = crate::planner::model::Capabilities(1);
+        let p = Problem::new(
+            costs,
+            vec![heavy],
+            vec![small, big_but_blind],
+            Objective::Cost,
+        )
+        .unwrap();
+        // Neither vehicle has the capability: that is the first check and the answer.
+        assert_eq!(explain(&p, 0), ReasonCode::CapabilityMissing);
+    }
+}

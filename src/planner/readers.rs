@@ -576,3 +576,43 @@ pub fn parse_json(path: &Path, text: &str) -> Result<Instance, PlannerError> {
         .unwrap_or_default();
     Ok(Instance { name, problem })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SOLOMON: &str = "T\n\nVEHICLE\nNUMBER CAPACITY\n 2 10\n\nCUSTOMER\nCUST NO. X Y DEMAND READY DUE SERVICE\n\n 0 0 0 0 0 100 0\n 1 3 4 5 0 50 1\n";
+
+    #[test]
+    fn a_small_solomon_text_parses_with_fleet_and_windows() {
+        let inst = parse_solomon(Path::new("t.txt"), SOLOMON).unwrap();
+        let p = &inst.problem;
+        assert_eq!(inst.name, "T");
+        assert_eq!(p.jobs().len(), 1);
+        assert_eq!(p.jobs()[0].id, "1");
+        assert_eq!(p.vehicle_types()[0].count, Some(2));
+        assert_eq!(p.vehicle_types()[0].capacity, vec![10]);
+        assert_eq!(p.costs().distance(0, 1), 5.0);
+        assert_eq!(p.objective(), Objective::VehiclesThenDistance);
+    }
+
+    #[test]
+    fn vrplib_distances_are_rounded_half_up() {
+        let text = "NAME : t\nTYPE : CVRP\nDIMENSION : 2\nEDGE_WEIGHT_TYPE : EUC_2D\nCAPACITY : 5\nNODE_COORD_SECTION\n1 0 0\n2 1 1\nDEMAND_SECTION\n1 0\n2 3\nDEPOT_SECTION\n1\n-1\nEOF\n";
+        let inst = parse_vrplib(Path::new("t.vrp"), text).unwrap();
+        assert_eq!(inst.problem.costs().distance(0, 1), 1.0);
+        assert_eq!(inst.problem.jobs()[0].id, "2");
+    }
+
+    #[test]
+    fn an_unknown_json_field_is_refused_with_its_line() {
+        let text = "{\n \"jobs\": [],\n \"vehicle_types\": [],\n \"colour\": 1\n}";
+        match parse_json(Path::new("p.json"), text) {
+            Err(PlannerError::Parse { line, message, .. }) => {
+                assert_eq!(line, 4);
+                assert!(message.contains("colour"), "{message}");
+            }
+            other => panic!("expected a parse error, got {other:?}"),
+        }
+    }
+}

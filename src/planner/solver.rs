@@ -638,3 +638,22 @@ pub(crate) fn to_solution(p: &Problem, s: &State) -> Solution {
         summary,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_generator_is_reproducible_and_in_range() {
+        let (mut a, mut b) = (Rng::new(7), Rng::new(7));
+        for _ in 0..1000 {
+            let x = a.below(13);
+            assert_eq!(x, b.below(13));
+            assert!(x < 13);
+            let f = a.f64();
+            assert_eq!(f, b.f64());
+            assert!((0.0..1.0).contains(&f));
+        }
+        assert_ne!(Rng::new(1).next_u64(), Rng::new(2).next_u64());
+    }
+}
