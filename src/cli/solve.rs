@@ -233,11 +233,12 @@ pub fn run_solve(args: SolveArgs) -> anyhow::Result<()> {
             })
             .collect(),
     };
-    let stdout = std::io::stdout();
-    let mut lock = stdout.lock();
-    serde_json::to_writer_pretty(&mut lock, &out)?;
-    writeln!(lock)?;
-    Ok(())
+    let text = serde_json::to_string_pretty(&out)?;
+    match writeln!(std::io::stdout().lock(), "{text}") {
+        // A closed pipe (`antar solve ... | head`) is the reader's choice, not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }
 
 /// One line of a benchmark CSV.
