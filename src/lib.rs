@@ -12,6 +12,8 @@
 //! - [`store`]: the only module that speaks SQL (SQLite or PostgreSQL).
 //! - [`dispatch`]: use cases (intake, meal days, administration) over `store`.
 //! - [`api`]: HTTP routes, problem documents, OpenAPI.
+//! - [`webhooks`]: Standard Webhooks signing and verification, the partner payloads (what a
+//!   courier may see, and nothing more), retry policy and the HTTP sender.
 //! - [`crypto`]: tokens, webhook secrets, encryption of stored secrets.
 //! - [`config`], [`telemetry`], [`app`], [`cli`]: settings, logs/metrics, wiring, commands.
 
@@ -27,3 +29,4 @@ pub mod domain;
 pub mod roads;
 pub mod store;
 pub mod telemetry;
+pub mod webhooks;
