@@ -9,6 +9,8 @@
 //!   time windows, travel matrices). No I/O.
 //! - [`roads`]: OpenStreetMap import (motorbike profile), the road graph, snapping, contraction
 //!   hierarchy routes and travel-time matrices.
+//! - [`planner`]: the vehicle routing optimizer (sees a travel matrix, never the road graph),
+//!   its independent checker and the benchmark readers.
 //! - [`store`]: the only module that speaks SQL (SQLite or PostgreSQL).
 //! - [`dispatch`]: use cases (intake, meal days, administration) over `store`.
 //! - [`api`]: HTTP routes, problem documents, OpenAPI.
@@ -26,6 +28,7 @@ pub mod config;
 pub mod crypto;
 pub mod dispatch;
 pub mod domain;
+pub mod planner;
 pub mod roads;
 pub mod store;
 pub mod telemetry;

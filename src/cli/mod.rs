@@ -4,6 +4,7 @@
 //! May use everything; nothing depends on it but `main`.
 
 pub mod graph;
+pub mod solve;
 
 use std::path::PathBuf;
 
@@ -62,6 +63,10 @@ pub enum Command {
     /// Road graphs: import OpenStreetMap extracts, routes, matrices, benchmarks.
     #[command(subcommand)]
     Graph(graph::GraphCommand),
+    /// Solve one routing instance (Solomon, VRPLIB or antar JSON) and print the solution as JSON.
+    Solve(solve::SolveArgs),
+    /// Run a benchmark set (Solomon, CVRP X, the domain-scale day) against best-known solutions.
+    Bench(solve::BenchArgs),
     /// Print the effective settings (secrets masked).
     #[command(after_help = "Example:\n  ANTAR_LISTEN=0.0.0.0:80 antar config")]
     Config,
@@ -126,6 +131,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Graph(cmd) => tokio::task::spawn_blocking(move || graph::run(cmd)).await?,
+        Command::Solve(args) => tokio::task::spawn_blocking(move || solve::run_solve(args)).await?,
+        Command::Bench(args) => tokio::task::spawn_blocking(move || solve::run_bench(args)).await?,
         Command::Config => {
             let s = settings(config, None, None)?;
             print!("{}", s.masked_toml());
