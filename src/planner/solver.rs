@@ -212,6 +212,8 @@ const RUIN: RuinParams = RuinParams {
 const BLINK: f64 = 0.01;
 /// Most greedy constructions tried before the search (bounded by 2% of the budget too).
 const MAX_STARTS: usize = 8;
+/// Share of the budget without a new best after which the search restarts.
+const STALL: f64 = 0.3;
 /// Share of the budget spent on fleet minimisation under the vehicles-first objective
 /// (measured on Solomon at 1 s: 0.5 cost distance without saving vehicles, 0.15 lost some).
 const FLEET_SHARE: f64 = 0.3;
@@ -321,11 +323,12 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution, Plan
     let mut iterations = 0u64;
     let max_iter = options.max_iterations.unwrap_or(u64::MAX);
     let budget = options.time_limit.as_secs_f64().max(1e-9);
+    // Search progress in [0, 1]: by iterations when limited (so a run depends only on the
+    // seed), else by the clock.
     let progress = |it: u64| -> f64 {
-        let t = started.elapsed().as_secs_f64() / budget;
         match options.max_iterations {
-            Some(m) => t.max(it as f64 / m as f64),
-            None => t,
+            Some(m) => it as f64 / m.max(1) as f64,
+            None => started.elapsed().as_secs_f64() / budget,
         }
     };
 
@@ -362,7 +365,8 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution, Plan
         Objective::Distance | Objective::Cost => (1.0, 0.01),
     };
     let (t0, tf) = (t0_rel * scale, tf_rel * scale);
-    let phase_start = progress(iterations);
+    let mut phase_start = progress(iterations);
+    let mut last_gain = phase_start;
     let ruin = RUIN;
     let mut removed: Vec<u32> = Vec::with_capacity(64);
     while iterations < max_iter && Instant::now() < deadline {
@@ -398,9 +402,38 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution, Plan
             if (sc.head(), sc.cost) < (best_score.head(), best_score.cost) {
                 best.clone_from(&s);
                 best_score = sc;
+                last_gain = progress(iterations);
             }
         } else {
             cand.sync_from(&s, &touched, p.dims);
+        }
+        // Restart from a fresh construction when the best has not moved for a while: some
+        // instances (Solomon C2 at 1 s) trap the search in a deep basin with the same fleet.
+        if iterations % 256 == 0 {
+            let now = progress(iterations);
+            if now - last_gain > STALL && now < 0.8 {
+                last_gain = now;
+                let mut t = warm.clone();
+                order.clone_from(&pending);
+                sort_removed(&ctx, &mut order, &mut rng);
+                order.sort_by_key(|&j| p.jobs[j as usize].priority != Priority::Urgent);
+                // Never more routes than the best has under the vehicles-first objective: jobs
+                // left out are absorbed by the search, which accepts any state with fewer out.
+                let cap = if p.objective == Objective::VehiclesThenDistance {
+                    best.nonempty
+                } else {
+                    usize::MAX
+                };
+                recreate(&ctx, &mut t, &mut rng, &order, &mut touched, 0.0, cap);
+                s = t;
+                cand.clone_from(&s);
+                cur_score = score(&ctx, &s);
+                phase_start = now;
+                if (cur_score.head(), cur_score.cost) < (best_score.head(), best_score.cost) {
+                    best.clone_from(&s);
+                    best_score = cur_score;
+                }
+            }
         }
     }
     Ok(to_solution(p, &best))
