@@ -409,7 +409,7 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution, Plan
         }
         // Restart from a fresh construction when the best has not moved for a while: some
         // instances (Solomon C2 at 1 s) trap the search in a deep basin with the same fleet.
-        if iterations % 256 == 0 {
+        if iterations.is_multiple_of(256) {
             let now = progress(iterations);
             if now - last_gain > STALL && now < 0.8 {
                 last_gain = now;
