@@ -11,6 +11,12 @@ use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+/// Make ring the process's TLS crypto provider (antar builds rustls without aws-lc to keep the
+/// build light). Safe to call more than once; a provider already installed stays.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// A freshly minted API token: give `token` to the user once, store `hash` and `prefix`.
 pub struct MintedToken {
     /// The secret, shown once.

@@ -5,6 +5,7 @@ use clap::Parser;
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     antar::telemetry::init_logs();
+    antar::crypto::install_tls_provider();
     let cli = antar::cli::Cli::parse();
     match antar::cli::run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,

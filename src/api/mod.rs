@@ -9,6 +9,7 @@ pub mod admin;
 pub mod error;
 pub mod extract;
 pub mod people;
+pub mod plans;
 pub mod prescriptions;
 
 use std::time::Instant;
@@ -77,6 +78,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(people::pause_enrolment))
         .routes(routes!(people::resume_enrolment))
         .routes(routes!(people::generate_meal_day))
+        .routes(routes!(plans::create_plan))
         .routes(routes!(admin::create_site))
         .routes(routes!(admin::update_site))
         .routes(routes!(admin::list_sites))

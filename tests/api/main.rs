@@ -2,6 +2,7 @@
 
 mod admin;
 mod meals;
+mod plans;
 mod prescriptions;
 mod robustness;
 mod support;

@@ -73,6 +73,7 @@ impl TestApp {
     /// Start with a road network (a path under the crate root, e.g. the demo town).
     pub async fn spawn_with(backend: Backend, graph: &str) -> Option<TestApp> {
         antar::telemetry::init_logs();
+        antar::crypto::install_tls_provider();
         let dir = std::env::temp_dir().join(format!("antar-test-{}", uuid::Uuid::now_v7()));
         std::fs::create_dir_all(&dir).unwrap();
         let db_url = match backend {

@@ -1,0 +1,420 @@
+//! Planning runs: the day's ready orders → a travel matrix from the road graph → the planner →
+//! courier routes with ETAs, fares and road geometry.
+//!
+//! This is where `roads` and `planner` meet (they never see each other): this module turns
+//! stored orders and sites into points, asks `roads` for a matrix, hands a `planner::Problem`
+//! to the solver off the async runtime, and maps the solution back to orders. For now a run is
+//! a preview: nothing is stored and nothing is offered.
+//! Must not depend on `api`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+
+use super::{Dispatch, DispatchError, Result, require};
+use crate::domain::records::{Order, Site};
+use crate::domain::time::local_to_utc;
+use crate::domain::{LatLon, OrderId, OrderKind, OrderStatus, Principal, Role, SiteId};
+use crate::planner::{
+    self, Capabilities, Costs, Job, Objective, Problem, SolveOptions, VehicleType,
+};
+use crate::roads::RoadGraph;
+use crate::store::orders::OrderFilter;
+
+/// Capability bits the planner checks.
+const CAP_COLD_BOX: u64 = 1;
+const CAP_CONTROLLED: u64 = 2;
+
+/// What to plan.
+#[derive(Debug, Clone)]
+pub struct PlanRequest {
+    /// Only this pickup site (pharmacists are always limited to theirs).
+    pub site_id: Option<SiteId>,
+    /// Only orders whose window starts on this local date.
+    pub date: Option<NaiveDate>,
+    /// Solver budget.
+    pub time_limit: Duration,
+    /// Solver seed (same input and seed, same plan when the budget is not the limit).
+    pub seed: u64,
+}
+
+/// One planned stop.
+#[derive(Debug, Clone)]
+pub struct PlannedStop {
+    /// The order.
+    pub order_id: OrderId,
+    /// Meal or medicine.
+    pub kind: OrderKind,
+    /// Where.
+    pub location: LatLon,
+    /// Expected arrival.
+    pub eta: DateTime<Utc>,
+    /// Expected departure after the handover.
+    pub departure: DateTime<Utc>,
+}
+
+/// One courier route (a future job).
+#[derive(Debug, Clone)]
+pub struct PlannedRoute {
+    /// Pickup site.
+    pub site_id: SiteId,
+    /// Leaves the site at.
+    pub departure: DateTime<Utc>,
+    /// Stops in order.
+    pub stops: Vec<PlannedStop>,
+    /// Riding distance, metres.
+    pub distance_m: f64,
+    /// From departure to the last handover, seconds.
+    pub duration_s: f64,
+    /// Fare estimate, rupiah.
+    pub fare_idr: f64,
+    /// Road geometry from the site through every stop.
+    pub geometry: Vec<LatLon>,
+}
+
+/// An order the plan leaves out, with a reason a person can read.
+#[derive(Debug, Clone)]
+pub struct Unplanned {
+    /// The order.
+    pub order_id: OrderId,
+    /// Stable code.
+    pub code: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// The outcome of a planning run.
+#[derive(Debug, Clone)]
+pub struct PlanPreview {
+    /// Routes.
+    pub routes: Vec<PlannedRoute>,
+    /// Orders left out.
+    pub unplanned: Vec<Unplanned>,
+    /// Ready orders considered.
+    pub orders: usize,
+    /// Time to build the matrix, ms.
+    pub matrix_ms: u128,
+    /// Time to solve, ms.
+    pub solve_ms: u128,
+    /// Total fare estimate, rupiah.
+    pub cost_idr: f64,
+    /// The same orders as one ride-hailing trip each (base + per km from the site, capped).
+    pub one_trip_per_order_idr: f64,
+}
+
+struct Fleet {
+    capacity: i64,
+    max_stops: usize,
+    capabilities: u64,
+    base_idr: f64,
+    per_km_idr: f64,
+    cap_idr: Option<f64>,
+}
+
+impl Dispatch {
+    async fn fleet(&self) -> Result<Fleet> {
+        let partners = self.store.partners().await?;
+        let active: Vec<_> = partners.into_iter().filter(|p| p.active).collect();
+        let Some(first) = active.first() else {
+            // No partner yet: plan for typical ride-hailing motorbikes.
+            return Ok(Fleet {
+                capacity: 18,
+                max_stops: 20,
+                capabilities: CAP_COLD_BOX | CAP_CONTROLLED,
+                base_idr: 10_000.0,
+                per_km_idr: 2_500.0,
+                cap_idr: None,
+            });
+        };
+        let mut caps = 0;
+        for p in &active {
+            if p.capabilities.cold_box {
+                caps |= CAP_COLD_BOX;
+            }
+            if p.capabilities.controlled_handover {
+                caps |= CAP_CONTROLLED;
+            }
+        }
+        Ok(Fleet {
+            capacity: active
+                .iter()
+                .map(|p| i64::from(p.capabilities.capacity))
+                .max()
+                .unwrap_or(18),
+            max_stops: active
+                .iter()
+                .map(|p| p.capabilities.max_stops as usize)
+                .max()
+                .unwrap_or(20),
+            capabilities: caps,
+            base_idr: f64::from(first.fare.base_idr),
+            per_km_idr: f64::from(first.fare.per_km_idr),
+            cap_idr: first.fare.cap_idr.map(f64::from),
+        })
+    }
+
+    /// Plan the ready orders into courier routes (a preview: nothing is stored or offered).
+    pub async fn preview_plan(&self, who: &Principal, req: PlanRequest) -> Result<PlanPreview> {
+        require(who, &[Role::Admin, Role::SocialWorker, Role::Pharmacist])?;
+        let roads = self.roads.clone().ok_or(DispatchError::Conflict {
+            code: "no_road_network",
+            detail: "no road network is loaded (roads.graph), so nothing can be planned".into(),
+        })?;
+        let (from, until) = match req.date {
+            Some(d) => (
+                Some(local_to_utc(d, NaiveTime::MIN, self.tz)),
+                Some(local_to_utc(
+                    d.succ_opt().unwrap_or(d),
+                    NaiveTime::MIN,
+                    self.tz,
+                )),
+            ),
+            None => (None, None),
+        };
+        let orders = self
+            .store
+            .orders(&OrderFilter {
+                site: who.site_scope().or(req.site_id),
+                kind: None,
+                status: Some(OrderStatus::Ready),
+                from,
+                until,
+                limit: 20_000,
+                offset: 0,
+            })
+            .await?;
+        let sites: HashMap<SiteId, Site> = self
+            .store
+            .sites()
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s))
+            .collect();
+        let fleet = self.fleet().await?;
+        let n_orders = orders.len();
+        let started = Instant::now();
+        let (preview, matrix_ms, solve_ms) = tokio::task::spawn_blocking(move || {
+            plan_blocking(&roads, &orders, &sites, &fleet, &req)
+        })
+        .await
+        .map_err(|e| DispatchError::Conflict {
+            code: "planner_failed",
+            detail: e.to_string(),
+        })??;
+        tracing::info!(
+            orders = n_orders,
+            routes = preview.routes.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "plan previewed"
+        );
+        Ok(PlanPreview {
+            orders: n_orders,
+            matrix_ms,
+            solve_ms,
+            ..preview
+        })
+    }
+}
+
+fn at(t0: DateTime<Utc>, seconds: f64) -> DateTime<Utc> {
+    t0 + chrono::Duration::milliseconds((seconds * 1000.0).round() as i64)
+}
+
+fn plan_blocking(
+    roads: &Arc<RoadGraph>,
+    orders: &[Order],
+    sites: &HashMap<SiteId, Site>,
+    fleet: &Fleet,
+    req: &PlanRequest,
+) -> Result<(PlanPreview, u128, u128)> {
+    let mut unplanned = Vec::new();
+    // Points: each pickup site once, then each order's drop.
+    let mut points: Vec<LatLon> = Vec::new();
+    let mut site_point: HashMap<SiteId, usize> = HashMap::new();
+    // (order, its site's point, its drop's point)
+    let mut planned: Vec<(&Order, usize, usize)> = Vec::new();
+    for o in orders {
+        let Some(loc) = o.location else { continue };
+        let Some(site) = sites.get(&o.site_id) else {
+            continue;
+        };
+        if roads.snap(loc).is_err() {
+            unplanned.push(Unplanned {
+                order_id: o.id,
+                code: "far_from_road".into(),
+                reason: format!(
+                    "the pin is more than {:.0} m from any ridable road; check the location",
+                    roads.snap_limit_m()
+                ),
+            });
+            continue;
+        }
+        if roads.snap(site.location).is_err() {
+            unplanned.push(Unplanned {
+                order_id: o.id,
+                code: "site_far_from_road".into(),
+                reason: format!("the pickup site {} is far from any ridable road", site.name),
+            });
+            continue;
+        }
+        let sp = *site_point.entry(site.id).or_insert_with(|| {
+            points.push(site.location);
+            points.len() - 1
+        });
+        points.push(loc);
+        planned.push((o, sp, points.len() - 1));
+    }
+    let mut preview = PlanPreview {
+        routes: Vec::new(),
+        unplanned,
+        orders: orders.len(),
+        matrix_ms: 0,
+        solve_ms: 0,
+        cost_idr: 0.0,
+        one_trip_per_order_idr: 0.0,
+    };
+    if planned.is_empty() {
+        return Ok((preview, 0, 0));
+    }
+    let t = Instant::now();
+    let matrix = roads.matrix(&points).map_err(|e| DispatchError::Conflict {
+        code: "matrix_failed",
+        detail: e.to_string(),
+    })?;
+    let matrix_ms = t.elapsed().as_millis();
+    // Times are seconds after t0, an hour before the earliest window opens.
+    let t0 = planned
+        .iter()
+        .map(|(o, _, _)| o.window.start())
+        .min()
+        .unwrap_or_else(Utc::now)
+        - chrono::Duration::hours(1);
+    let secs = |d: DateTime<Utc>| (d - t0).num_milliseconds() as f64 / 1000.0;
+    let horizon = planned
+        .iter()
+        .map(|(o, _, _)| secs(o.window.end()))
+        .fold(0.0, f64::max)
+        + 4.0 * 3600.0;
+    let jobs: Vec<Job> = planned
+        .iter()
+        .map(|(o, sp, drop)| {
+            let mut j = Job::new(o.id.to_string(), *drop, 3);
+            j.load = vec![o.meal_tins, o.parcels, o.cold_slots];
+            j.service = o.service_s as f64;
+            j.windows = vec![planner::TimeWindow {
+                start: secs(o.window.start()),
+                end: secs(o.window.end()),
+            }];
+            j.priority = match o.priority {
+                crate::domain::Priority::Urgent => planner::Priority::Urgent,
+                crate::domain::Priority::Routine => planner::Priority::Routine,
+            };
+            j.max_transit = o.cold_chain_max_minutes.map(|m| m as f64 * 60.0);
+            let mut need = 0;
+            if o.cold_chain_max_minutes.is_some() {
+                need |= CAP_COLD_BOX;
+            }
+            if o.controlled {
+                need |= CAP_CONTROLLED;
+            }
+            j.capabilities = Capabilities(need);
+            j.start_site = Some(*sp);
+            j
+        })
+        .collect();
+    let mut vehicles = Vec::new();
+    let mut site_of_vehicle = Vec::new();
+    let mut site_points: Vec<(&SiteId, &usize)> = site_point.iter().collect();
+    site_points.sort_by_key(|(_, p)| **p);
+    for (site_id, p) in site_points {
+        let mut v = VehicleType::new(format!("courier@{site_id}"), *p, 3);
+        v.end = None;
+        v.capacity = vec![fleet.capacity, fleet.capacity, 4];
+        v.shift = planner::TimeWindow {
+            start: 0.0,
+            end: horizon,
+        };
+        v.max_stops = Some(fleet.max_stops);
+        v.capabilities = Capabilities(fleet.capabilities);
+        v.fixed_cost = fleet.base_idr;
+        v.cost_per_distance = fleet.per_km_idr / 1000.0;
+        v.fare_cap = fleet.cap_idr;
+        v.count = None;
+        vehicles.push(v);
+        site_of_vehicle.push(*site_id);
+    }
+    let problem = Problem::new(
+        Costs::from_travel_matrix(&matrix),
+        jobs,
+        vehicles,
+        Objective::Cost,
+    )
+    .map_err(|e| DispatchError::Conflict {
+        code: "planner_failed",
+        detail: e.to_string(),
+    })?;
+    let t = Instant::now();
+    let solution = planner::solve(
+        &problem,
+        &SolveOptions {
+            time_limit: req.time_limit,
+            seed: req.seed,
+            ..SolveOptions::default()
+        },
+    )
+    .map_err(|e| DispatchError::Conflict {
+        code: "planner_failed",
+        detail: e.to_string(),
+    })?;
+    let solve_ms = t.elapsed().as_millis();
+    for r in &solution.routes {
+        let site_id = site_of_vehicle[r.vehicle_type];
+        let start = points[problem.vehicle_types()[r.vehicle_type].start];
+        let mut geometry = vec![start];
+        let mut prev = start;
+        let mut stops = Vec::with_capacity(r.stops.len());
+        for s in &r.stops {
+            let (o, _, _) = planned[s.job];
+            let loc = o.location.unwrap_or(prev);
+            if let Ok(leg) = roads.route(prev, loc) {
+                geometry.extend(leg.geometry.into_iter().skip(1));
+            }
+            prev = loc;
+            stops.push(PlannedStop {
+                order_id: o.id,
+                kind: o.kind,
+                location: loc,
+                eta: at(t0, s.arrival),
+                departure: at(t0, s.departure),
+            });
+        }
+        preview.cost_idr += r.cost.total;
+        preview.routes.push(PlannedRoute {
+            site_id,
+            departure: at(t0, r.departure),
+            stops,
+            distance_m: r.distance,
+            duration_s: r.duration,
+            fare_idr: r.cost.total,
+            geometry,
+        });
+    }
+    for u in &solution.unassigned {
+        let (o, _, _) = planned[u.job];
+        preview.unplanned.push(Unplanned {
+            order_id: o.id,
+            code: format!("{:?}", u.code),
+            reason: u.reason.clone(),
+        });
+    }
+    // Baseline: one trip per order straight from its site.
+    for (_, sp, drop) in &planned {
+        if let Some(d) = matrix.distance_m(*sp, *drop) {
+            let fare = fleet.base_idr + fleet.per_km_idr * f64::from(d) / 1000.0;
+            preview.one_trip_per_order_idr += fleet.cap_idr.map_or(fare, |c| fare.min(c));
+        }
+    }
+    Ok((preview, matrix_ms, solve_ms))
+}
