@@ -51,6 +51,21 @@ pub struct CreatedPartner {
     pub token: String,
 }
 
+/// Refuse unless `site` exists and is a pharmacy (what pharmacist tokens and users bind to).
+async fn require_pharmacy(tx: &mut store::Tx, site: SiteId) -> Result<()> {
+    let s = store::sites::site_in(tx, site)
+        .await
+        .map_err(|_| invalid("site_id", "unknown_site", format!("no site {site}")))?;
+    if s.kind != SiteKind::Pharmacy {
+        return Err(invalid(
+            "site_id",
+            "not_a_pharmacy",
+            format!("site {site} is a {}", s.kind.as_str()),
+        ));
+    }
+    Ok(())
+}
+
 impl Dispatch {
     /// Create the first admin token when none exists. Returns the token in clear.
     pub async fn bootstrap_admin(&self) -> Result<String> {
@@ -164,16 +179,7 @@ impl Dispatch {
                         "a pharmacist token must name its pharmacy site",
                     ));
                 };
-                let s = store::sites::site_in(&mut tx, site)
-                    .await
-                    .map_err(|_| invalid("site_id", "unknown_site", format!("no site {site}")))?;
-                if s.kind != SiteKind::Pharmacy {
-                    return Err(invalid(
-                        "site_id",
-                        "not_a_pharmacy",
-                        format!("site {site} is a {}", s.kind.as_str()),
-                    ));
-                }
+                require_pharmacy(&mut tx, site).await?;
             }
             Role::Partner => {
                 let Some(pid) = req.partner_id else {
@@ -247,18 +253,7 @@ impl Dispatch {
                     "a pharmacist must be bound to a pharmacy",
                 ));
             }
-            (Role::Pharmacist, Some(site)) => {
-                let s = store::sites::site_in(&mut tx, site)
-                    .await
-                    .map_err(|_| invalid("site_id", "unknown_site", format!("no site {site}")))?;
-                if s.kind != SiteKind::Pharmacy {
-                    return Err(invalid(
-                        "site_id",
-                        "not_a_pharmacy",
-                        format!("site {site} is a {}", s.kind.as_str()),
-                    ));
-                }
-            }
+            (Role::Pharmacist, Some(site)) => require_pharmacy(&mut tx, site).await?,
             (Role::Partner, _) => {
                 return Err(invalid(
                     "role",

@@ -26,35 +26,34 @@ impl Dispatch {
 
     /// Create a recipient.
     pub async fn create_recipient(&self, who: &Principal, r: Recipient) -> Result<Recipient> {
-        require(who, &[Role::Admin, Role::SocialWorker])?;
-        self.check_area(&r).await?;
-        let mut tx = self.store.begin().await?;
-        store::recipients::upsert_recipient(&mut tx, &r, true).await?;
-        audit::record(
-            &mut tx,
-            &who.actor(),
-            "create",
-            "recipient",
-            Some(&r.id.to_string()),
-            &json!({}),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(r)
+        self.save_recipient(who, r, true).await
     }
 
     /// Replace a recipient's fields.
     pub async fn update_recipient(&self, who: &Principal, r: Recipient) -> Result<Recipient> {
+        self.save_recipient(who, r, false).await
+    }
+
+    async fn save_recipient(
+        &self,
+        who: &Principal,
+        r: Recipient,
+        insert: bool,
+    ) -> Result<Recipient> {
         require(who, &[Role::Admin, Role::SocialWorker])?;
         self.check_area(&r).await?;
         let mut tx = self.store.begin().await?;
-        store::recipients::upsert_recipient(&mut tx, &r, false)
+        store::recipients::upsert_recipient(&mut tx, &r, insert)
             .await
-            .map_err(|_| DispatchError::NotFound("recipient"))?;
+            .map_err(|e| match e {
+                store::StoreError::NotFound => DispatchError::NotFound("recipient"),
+                other => other.into(),
+            })?;
+        let action = if insert { "create" } else { "update" };
         audit::record(
             &mut tx,
             &who.actor(),
-            "update",
+            action,
             "recipient",
             Some(&r.id.to_string()),
             &json!({}),
