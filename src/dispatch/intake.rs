@@ -139,7 +139,7 @@ impl Dispatch {
             ));
         }
         if let Some(loc) = np.location
-            && let Some(area) = self.store.service_area().await?
+            && let Some(area) = store::sites::service_area_in(tx).await?
             && !area.contains(loc)
         {
             errors.push(FieldError::new(

@@ -99,6 +99,16 @@ pub async fn site_in(conn: &mut AnyConnection, id: SiteId) -> Result<Site> {
     site_from_row(&r)
 }
 
+/// The configured service area, read inside a transaction (a use case that holds a write
+/// transaction must not wait for a second pool connection: on PostgreSQL both come from one pool).
+pub async fn service_area_in(conn: &mut AnyConnection) -> Result<Option<ServiceArea>> {
+    let r = sqlx::query("SELECT value FROM settings WHERE key = 'service_area'")
+        .fetch_optional(conn)
+        .await?;
+    r.map(|r| json_col("settings.service_area", &r.text("value")?))
+        .transpose()
+}
+
 /// Store a setting (JSON value) by key.
 pub async fn put_setting(
     conn: &mut AnyConnection,

@@ -62,6 +62,22 @@ on_both_backends! {
         assert_eq!(body(app.get("/api/v1/prescriptions", &p).await).await.as_array().unwrap().len(), 1);
     }
 
+    async fn more_concurrent_creates_than_pooled_connections_all_succeed(app) {
+        // Regression: a create once held its transaction while waiting for a second pooled
+        // connection; with more concurrent creates than connections (PostgreSQL) all waited.
+        let site = app.site("pharmacy", "RSUD Blambangan", -8.2, 114.36).await;
+        let p = app.token("pharmacist", Some(&site)).await;
+        app.put("/api/v1/admin/service-area", &app.admin, &json!({"type": "bbox", "min": {"lat": -8.8, "lon": 113.8}, "max": {"lat": -7.7, "lon": 114.6}})).await;
+        let sends: Vec<_> = (0..40)
+            .map(|i| app.req(Method::POST, "/api/v1/prescriptions", Some(&p)).json(&prescription(&format!("Pasien {i}"))).send())
+            .collect();
+        for r in futures_join(sends).await {
+            assert_eq!(r.unwrap().status(), 201);
+        }
+        let listed = body(app.get("/api/v1/prescriptions?per_page=100", &p).await).await;
+        assert_eq!(listed.as_array().unwrap().len(), 40);
+    }
+
     async fn controlled_medicine_gets_a_pin_once_and_cancel_only_before_pickup(app) {
         let site = app.site("pharmacy", "RSUD Genteng", -8.36, 114.15).await;
         let pharmacist = app.token("pharmacist", Some(&site)).await;
