@@ -24,6 +24,7 @@ pub struct Application {
     router: axum::Router,
     store: Store,
     dispatch: Dispatch,
+    outbox_worker: bool,
 }
 
 /// Connect to the configured database and apply migrations.
@@ -139,6 +140,7 @@ impl Application {
             router,
             store,
             dispatch,
+            outbox_worker: settings.outbox.worker,
         })
     }
 
@@ -160,10 +162,33 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(addr = %self.local_addr(), "antar listening");
+        // One shutdown signal for the server and the workers.
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let worker = if self.outbox_worker {
+            let w =
+                crate::dispatch::outbox::OutboxWorker::new(self.dispatch.clone(), rand::random())
+                    .context("cannot start the webhook sender")?;
+            let mut rx = stop_rx.clone();
+            Some(tokio::spawn(w.run(async move {
+                let _ = rx.wait_for(|s| *s).await;
+            })))
+        } else {
+            None
+        };
+        let mut rx = stop_rx;
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        });
         axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
+            .with_graceful_shutdown(async move {
+                let _ = rx.wait_for(|s| *s).await;
+            })
             .await
             .context("server error")?;
+        if let Some(w) = worker {
+            let _ = w.await;
+        }
         self.store.close().await;
         tracing::info!("antar stopped");
         Ok(())

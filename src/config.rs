@@ -24,6 +24,23 @@ pub struct Settings {
     pub region: RegionSettings,
     /// Road network.
     pub roads: RoadsSettings,
+    /// Outbound webhook delivery.
+    pub outbox: OutboxSettings,
+}
+
+/// `[outbox]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboxSettings {
+    /// Run the delivery worker in this process (several `serve` instances on one PostgreSQL may
+    /// all run it: rows are claimed with `SKIP LOCKED`).
+    pub worker: bool,
+}
+
+impl Default for OutboxSettings {
+    fn default() -> Self {
+        Self { worker: true }
+    }
 }
 
 /// `[roads]`
@@ -208,6 +225,7 @@ impl Settings {
             security: Security<'a>,
             region: &'a RegionSettings,
             roads: &'a RoadsSettings,
+            outbox: &'a OutboxSettings,
         }
         let shown = Shown {
             server: &self.server,
@@ -224,6 +242,7 @@ impl Settings {
             },
             region: &self.region,
             roads: &self.roads,
+            outbox: &self.outbox,
         };
         toml::to_string(&shown).unwrap_or_default()
     }

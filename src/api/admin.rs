@@ -774,3 +774,82 @@ pub async fn list_users(
             .collect(),
     ))
 }
+
+/// A queued event.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueuedView {
+    /// `webhook-id` of the queued event.
+    pub event_id: String,
+}
+
+/// Queue a signed `webhook.test` event to a partner's endpoint (delivered by the outbox).
+#[utoipa::path(post, path = "/api/v1/admin/partners/{id}/test-webhook", tag = "admin", params(("id" = Uuid, Path)),
+    responses((status = 202, body = QueuedView), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub async fn test_webhook(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<(StatusCode, Json<QueuedView>)> {
+    let event_id = state
+        .dispatch
+        .send_test_webhook(&who, PartnerId(id))
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(QueuedView { event_id })))
+}
+
+/// One outbound event and its delivery state.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryView {
+    /// `webhook-id`.
+    pub event_id: String,
+    /// Event type.
+    pub event_type: String,
+    /// `pending`, `delivered`, `failed` or `dropped`.
+    pub status: String,
+    /// Attempts made.
+    pub attempts: i64,
+    /// Next attempt (pending).
+    pub next_attempt_at: DateTime<Utc>,
+    /// Last HTTP status.
+    pub last_status: Option<i64>,
+    /// Last error.
+    pub last_error: Option<String>,
+    /// Queued at.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A partner's delivery log.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveriesView {
+    /// Why the partner's endpoint is disabled (after a 410), if it is.
+    pub disabled_reason: Option<String>,
+    /// Newest first.
+    pub deliveries: Vec<DeliveryView>,
+}
+
+/// A partner's outbound events and how their delivery went.
+#[utoipa::path(get, path = "/api/v1/admin/partners/{id}/deliveries", tag = "admin", params(("id" = Uuid, Path)),
+    responses((status = 200, body = DeliveriesView), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub async fn deliveries(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<DeliveriesView>> {
+    let (disabled_reason, list) = state.dispatch.deliveries(&who, PartnerId(id)).await?;
+    Ok(Json(DeliveriesView {
+        disabled_reason,
+        deliveries: list
+            .into_iter()
+            .map(|d| DeliveryView {
+                event_id: d.event_id,
+                event_type: d.event_type,
+                status: d.status,
+                attempts: d.attempts,
+                next_attempt_at: d.next_attempt_at,
+                last_status: d.last_status,
+                last_error: d.last_error,
+                created_at: d.created_at,
+            })
+            .collect(),
+    }))
+}

@@ -87,6 +87,8 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(admin::revoke_token))
         .routes(routes!(admin::create_partner, admin::list_partners))
         .routes(routes!(admin::update_partner))
+        .routes(routes!(admin::test_webhook))
+        .routes(routes!(admin::deliveries))
         .routes(routes!(admin::set_service_area))
         .routes(routes!(admin::service_area))
         .routes(routes!(admin::audit_log))

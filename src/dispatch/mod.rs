@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod intake;
 pub mod meals;
+pub mod outbox;
 pub mod planning;
 pub mod recipients;
 
@@ -99,6 +100,8 @@ pub struct Dispatch {
     secrets: SecretBox,
     tz: Tz,
     roads: Option<Arc<RoadGraph>>,
+    /// Wakes the outbox worker when an event is queued.
+    outbox_notify: Arc<tokio::sync::Notify>,
 }
 
 impl Dispatch {
@@ -109,6 +112,7 @@ impl Dispatch {
             secrets,
             tz,
             roads: None,
+            outbox_notify: Arc::new(tokio::sync::Notify::new()),
         }
     }
 

@@ -22,6 +22,7 @@ pub mod access;
 pub mod audit;
 pub mod enrolments;
 pub mod orders;
+pub mod outbox;
 pub mod partners;
 pub mod recipients;
 pub mod sites;

@@ -2,6 +2,7 @@
 
 mod admin;
 mod meals;
+mod outbox;
 mod plans;
 mod prescriptions;
 mod robustness;

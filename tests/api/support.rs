@@ -18,6 +18,8 @@ pub enum Backend {
 
 pub struct TestApp {
     pub base: String,
+    /// The application's use cases (the outbox worker does not run in tests: they drive it).
+    pub dispatch: antar::dispatch::Dispatch,
     pub client: Client,
     pub admin: String,
     _stop: tokio::sync::oneshot::Sender<()>,
@@ -84,6 +86,7 @@ impl TestApp {
         settings.server.listen = "127.0.0.1:0".into();
         settings.database.url = db_url;
         settings.security.master_key_file = dir.join("antar.key");
+        settings.outbox.worker = false;
         settings.roads.graph = if graph.is_empty() {
             String::new()
         } else {
@@ -94,12 +97,14 @@ impl TestApp {
             .expect("the application builds");
         let admin = app.dispatch().bootstrap_admin().await.expect("bootstrap");
         let base = format!("http://{}", app.local_addr());
+        let dispatch = app.dispatch().clone();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(app.run_until_stopped(async move {
             let _ = stopped.await;
         }));
         Some(TestApp {
             base,
+            dispatch,
             client: Client::new(),
             admin,
             _stop: stop,
