@@ -100,3 +100,84 @@ fn serve_answers_and_stops_cleanly_on_sigterm() {
     assert!(rest.iter().any(|l| l.contains("antar stopped")), "{rest:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn import_prescriptions_reports_each_row_by_file_and_line() {
+    let dir = temp_dir();
+    let db = format!("sqlite://{}", dir.join("antar.db").display());
+    // A pharmacy to import into, created through the library as an operator would through the API.
+    let site = {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let store = antar::store::Store::connect(&db).await.unwrap();
+            store.migrate().await.unwrap();
+            let id = antar::domain::SiteId::new();
+            let mut tx = store.begin().await.unwrap();
+            antar::store::sites::insert_site(
+                &mut tx,
+                &antar::domain::records::Site {
+                    id,
+                    kind: antar::domain::SiteKind::Pharmacy,
+                    name: "RSUD Blambangan".into(),
+                    location: antar::domain::LatLon::new(-8.2, 114.36).unwrap(),
+                    address: String::new(),
+                    phone: None,
+                    time_zone: chrono_tz::Asia::Jakarta,
+                    opening_hours: Default::default(),
+                    active: true,
+                },
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+            store.close().await;
+            id
+        })
+    };
+    let csv = dir.join("resep.csv");
+    std::fs::write(
+        &csv,
+        "patient_name,phone,lat,lon,parcels,ready_at,deliver_by\n\
+         Ibu Siti,081234567890,-8.2191,114.3691,1,2031-03-03T08:00:00+07:00,2031-03-03T12:00:00+07:00\n\
+         Bapak Budi,081234567891,-8.2,114.3,x,2031-03-03T08:00:00+07:00,2031-03-03T12:00:00+07:00\n",
+    )
+    .unwrap();
+    let run = |partial: bool| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_antar"));
+        c.args([
+            "import",
+            "prescriptions",
+            csv.to_str().unwrap(),
+            "--site",
+            &site.to_string(),
+            "--database",
+            &db,
+        ])
+        .current_dir(&dir)
+        .env("ANTAR_ROADS__GRAPH", "");
+        if partial {
+            c.arg("--partial");
+        }
+        c.output().unwrap()
+    };
+    let strict = run(false);
+    assert!(!strict.status.success());
+    let out = String::from_utf8_lossy(&strict.stdout);
+    assert!(out.contains("resep.csv:3: rejected: parcels"), "{out}");
+    assert!(String::from_utf8_lossy(&strict.stderr).contains("nothing stored"));
+    let partial = run(true);
+    assert!(
+        partial.status.success(),
+        "{}",
+        String::from_utf8_lossy(&partial.stderr)
+    );
+    let out = String::from_utf8_lossy(&partial.stdout);
+    assert!(
+        out.contains("resep.csv:2: created order") && out.contains("1 created, 1 rejected"),
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

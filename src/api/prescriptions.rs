@@ -764,6 +764,69 @@ fn line_of(bytes: &[u8], offset: u64) -> usize {
     bytes[..start].iter().filter(|&&b| b == b'\n').count() + 1
 }
 
+/// Parse a prescriptions CSV (header row, columns in [`CSV_COLUMNS`], any order) into rows
+/// keyed by their line in the file. A problem with the file as a whole (header, no rows) is an
+/// error; a bad row is that row's list of field errors. Used by the API and `antar import`.
+#[allow(clippy::type_complexity)]
+pub fn parse_prescriptions_csv(
+    bytes: &[u8],
+) -> Result<Vec<(usize, Result<NewPrescription, Vec<FieldError>>)>, FieldError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(bytes);
+    let headers = reader
+        .headers()
+        .map_err(|e| FieldError::new("header", "invalid_csv", format!("line 1: {e}")))?
+        .clone();
+    for col in ["patient_name", "parcels", "ready_at", "deliver_by"] {
+        if !headers.iter().any(|h| h.eq_ignore_ascii_case(col)) {
+            return Err(FieldError::new(
+                col,
+                "missing_column",
+                format!("line 1: the header has no {col} column"),
+            ));
+        }
+    }
+    if let Some(unknown) = headers
+        .iter()
+        .find(|h| !CSV_COLUMNS.iter().any(|c| c.eq_ignore_ascii_case(h)))
+    {
+        return Err(FieldError::new(
+            unknown,
+            "unknown_column",
+            format!("line 1: unknown column {unknown:?}"),
+        ));
+    }
+    let mut rows = Vec::new();
+    for rec in reader.records() {
+        match rec {
+            Ok(rec) => {
+                let line = rec.position().map_or(0, |p| line_of(bytes, p.byte()));
+                if rec.iter().all(|f| f.trim().is_empty()) {
+                    continue;
+                }
+                rows.push((line, csv_row(&headers, &rec)));
+            }
+            Err(e) => {
+                let line = e.position().map_or(0, |p| line_of(bytes, p.byte()));
+                rows.push((
+                    line,
+                    Err(vec![FieldError::new("row", "invalid_csv", e.to_string())]),
+                ));
+            }
+        }
+    }
+    if rows.is_empty() {
+        return Err(FieldError::new(
+            "body",
+            "empty_file",
+            "the file has a header but no rows",
+        ));
+    }
+    Ok(rows)
+}
+
 /// Import many prescriptions from CSV (`Content-Type: text/csv`). Without `partial=true`, one
 /// bad row means nothing is stored; the answer lists every row's outcome.
 #[utoipa::path(post, path = "/api/v1/prescriptions/import", tag = "prescriptions", params(ImportQuery),
@@ -792,59 +855,7 @@ pub async fn import_prescriptions(
         ));
     }
     let bytes = read_body(req, &state).await?;
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(bytes.as_ref());
-    let headers = reader
-        .headers()
-        .map_err(|e| ApiError::field("header", "invalid_csv", format!("line 1: {e}")))?
-        .clone();
-    for col in ["patient_name", "parcels", "ready_at", "deliver_by"] {
-        if !headers.iter().any(|h| h.eq_ignore_ascii_case(col)) {
-            return Err(ApiError::field(
-                col,
-                "missing_column",
-                format!("line 1: the header has no {col} column"),
-            ));
-        }
-    }
-    if let Some(unknown) = headers
-        .iter()
-        .find(|h| !CSV_COLUMNS.iter().any(|c| c.eq_ignore_ascii_case(h)))
-    {
-        return Err(ApiError::field(
-            unknown,
-            "unknown_column",
-            format!("line 1: unknown column {unknown:?}"),
-        ));
-    }
-    let mut rows = Vec::new();
-    for rec in reader.records() {
-        match rec {
-            Ok(rec) => {
-                let line = rec.position().map_or(0, |p| line_of(&bytes, p.byte()));
-                if rec.iter().all(|f| f.trim().is_empty()) {
-                    continue;
-                }
-                rows.push((line, csv_row(&headers, &rec)));
-            }
-            Err(e) => {
-                let line = e.position().map_or(0, |p| line_of(&bytes, p.byte()));
-                rows.push((
-                    line,
-                    Err(vec![FieldError::new("row", "invalid_csv", e.to_string())]),
-                ));
-            }
-        }
-    }
-    if rows.is_empty() {
-        return Err(ApiError::field(
-            "body",
-            "empty_file",
-            "the file has a header but no rows",
-        ));
-    }
+    let rows = parse_prescriptions_csv(&bytes).map_err(|e| ApiError::invalid(vec![e]))?;
     let report = state
         .dispatch
         .import_prescriptions(&who, rows, q.partial)

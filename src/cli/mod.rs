@@ -67,9 +67,35 @@ pub enum Command {
     Solve(solve::SolveArgs),
     /// Run a benchmark set (Solomon, CVRP X, the domain-scale day) against best-known solutions.
     Bench(solve::BenchArgs),
+    /// Import records from files.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Print the effective settings (secrets masked).
     #[command(after_help = "Example:\n  ANTAR_LISTEN=0.0.0.0:80 antar config")]
     Config,
+}
+
+/// Import commands.
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import prescriptions from a CSV file (the same columns as the API's CSV import). Without
+    /// --partial, one bad row means nothing is stored. Prints one line per row.
+    #[command(
+        after_help = "Example:\n  antar import prescriptions resep.csv --site 01a2…-pharmacy-id\n\nColumns: site_id, patient_name, phone, address, landmark, lat, lon, medical_record_no, parcels,\ncold_chain_max_minutes, controlled, priority, ready_at, deliver_by, clinical_notes, external_ref"
+    )]
+    Prescriptions {
+        /// The CSV file.
+        file: PathBuf,
+        /// Pharmacy site for rows without a site_id column value.
+        #[arg(long)]
+        site: Option<uuid::Uuid>,
+        /// Store the good rows even if some are rejected.
+        #[arg(long)]
+        partial: bool,
+        /// Database.
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 /// Admin commands.
@@ -133,10 +159,84 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Graph(cmd) => tokio::task::spawn_blocking(move || graph::run(cmd)).await?,
         Command::Solve(args) => tokio::task::spawn_blocking(move || solve::run_solve(args)).await?,
         Command::Bench(args) => tokio::task::spawn_blocking(move || solve::run_bench(args)).await?,
+        Command::Import(ImportCommand::Prescriptions {
+            file,
+            site,
+            partial,
+            db,
+        }) => {
+            let s = settings(config, Some(&db), None)?;
+            import_prescriptions(&s, &file, site, partial).await
+        }
         Command::Config => {
             let s = settings(config, None, None)?;
             print!("{}", s.masked_toml());
             Ok(())
         }
+    }
+}
+
+async fn import_prescriptions(
+    s: &Settings,
+    file: &std::path::Path,
+    site: Option<uuid::Uuid>,
+    partial: bool,
+) -> anyhow::Result<()> {
+    use crate::domain::{Principal, Role, SiteId, TokenId};
+    let bytes = std::fs::read(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let mut rows = crate::api::prescriptions::parse_prescriptions_csv(&bytes)
+        .map_err(|e| anyhow::anyhow!("{}: {}: {}", file.display(), e.field, e.reason))?;
+    for (_, row) in &mut rows {
+        if let Ok(np) = row
+            && np.site_id.is_none()
+        {
+            np.site_id = site.map(SiteId);
+        }
+    }
+    let store = app::open_store(s).await?;
+    let dispatch = app::build_dispatch(s, store.clone())?;
+    let operator = Principal {
+        token_id: TokenId::new(),
+        name: "cli-import".into(),
+        role: Role::Admin,
+        site_id: None,
+        partner_id: None,
+    };
+    let report = dispatch
+        .import_prescriptions(&operator, rows, partial)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    store.close().await;
+    for (line, errors) in &report.rejected {
+        for e in errors {
+            println!(
+                "{}:{line}: rejected: {}: {}",
+                file.display(),
+                e.field,
+                e.reason
+            );
+        }
+    }
+    for (line, id, pin) in &report.created {
+        match pin {
+            Some(pin) => println!(
+                "{}:{line}: created order {id} (handover PIN {pin})",
+                file.display()
+            ),
+            None => println!("{}:{line}: created order {id}", file.display()),
+        }
+    }
+    if report.committed {
+        println!(
+            "{} created, {} rejected",
+            report.created.len(),
+            report.rejected.len()
+        );
+        Ok(())
+    } else {
+        anyhow::bail!(
+            "nothing stored: {} rows rejected (use --partial to store the good rows)",
+            report.rejected.len()
+        )
     }
 }
