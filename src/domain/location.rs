@@ -186,6 +186,17 @@ pub fn check_area(p: LatLon, area: &ServiceArea) -> Result<(), LocationError> {
 
 /// Read a location from free text. `reference` (the site's or village's position) is needed
 /// only to recover short Plus Codes; it never moves a point otherwise.
+///
+/// ```
+/// use antar::domain::location::{parse_location, Source};
+///
+/// let p = parse_location("114.3691, -8.2191", None).unwrap();
+/// assert!(p.swapped && p.source == Source::Pin);
+/// assert_eq!(p.to_string(), "-8.219100, 114.369100");
+/// let q = parse_location("Q9J9+9J Banyuwangi", Some(p.point)).unwrap();
+/// assert_eq!(q.source, Source::PlusCode);
+/// assert!(q.point.distance_m(p.point) < 15.0);
+/// ```
 pub fn parse_location(
     input: &str,
     reference: Option<LatLon>,
@@ -1038,5 +1049,49 @@ pub mod plus_code {
             lon += resolution;
         }
         Ok(encode_degrees(lat, lon, area.code_length))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_decoding_handles_plus_escapes_and_broken_input() {
+        assert_eq!(percent_decode("-8.2%2C+114.3"), "-8.2, 114.3");
+        assert_eq!(percent_decode("%E2%80%B3"), "″");
+        assert_eq!(percent_decode("%zz%"), "%zz%");
+        assert_eq!(percent_decode("%FF"), "\u{FFFD}");
+    }
+
+    #[test]
+    fn strict_decimals_count_their_digits() {
+        assert_eq!(strict_decimal("-8.2191"), Some((-8.2191, 4)));
+        assert_eq!(strict_decimal("+114"), Some((114.0, 0)));
+        for bad in ["", "-", ".5", "1e5", "inf", "NaN", "1.2.3", "8,2"] {
+            assert_eq!(strict_decimal(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn two_single_quotes_are_seconds_and_labels_are_skipped() {
+        let toks = lex("Lat: 8°13'8.8'' S", false).unwrap();
+        assert_eq!(toks.iter().filter(|t| **t == Tok::Mark(2)).count(), 1);
+        assert_eq!(toks.iter().filter(|t| **t == Tok::Mark(1)).count(), 1);
+        assert!(lex("8 - 114", false).is_err());
+    }
+
+    #[test]
+    fn bare_numbers_group_as_decimal_dm_or_dms() {
+        let toks = lex("8 13 8.8 114 22 8.8", false).unwrap();
+        let g = split_groups(&toks).unwrap();
+        assert_eq!((g[0].len(), g[1].len()), (3, 3));
+        assert!(split_groups(&lex("8 13 8.8", false).unwrap()).is_err());
+    }
+
+    #[test]
+    fn a_plus_sign_before_a_number_is_not_a_plus_code() {
+        assert_eq!(find_plus_code("+8.2, +114.3"), None);
+        assert_eq!(find_plus_code("Q9J9+9J Banyuwangi"), Some("Q9J9+9J"));
     }
 }
