@@ -1,6 +1,6 @@
 //! Turning what staff paste into a form or a spreadsheet cell into a [`LatLon`]: decimal
 //! coordinates (dot or comma decimals, `N/S/E/W` or Indonesian `LU/LS/BT/BB`), degrees-minutes-
-//! seconds, Google Maps and OpenStreetMap links, `geo:` URIs and Plus Codes (Open Location Code).
+//! seconds, Google Maps, OpenStreetMap and Apple Maps links, `geo:` URIs and Plus Codes (Open Location Code).
 //!
 //! Owns: [`parse_location`], [`ParsedLocation`], [`LocationError`], [`check_area`] and the Plus
 //! Code algorithm in [`plus_code`]. Pure: `std`, `serde` and `thiserror` only; no I/O, so short
@@ -445,10 +445,10 @@ fn parse_link(
         }
         return Err(LocationError::LinkWithoutCoordinates(shorten(text)));
     }
-    if !host.contains("google.") {
+    if !host.contains("google.") && host != "maps.apple.com" {
         return Err(unrecognised(
             text,
-            "only Google Maps and OpenStreetMap links can be read",
+            "only Google Maps, OpenStreetMap and Apple Maps links can be read",
         ));
     }
     // `!3d…!4d…` is the place itself; `@…` further on is merely where the map was looking.
@@ -471,6 +471,19 @@ fn parse_link(
             if let Some(r) = param_location(&seg, reference) {
                 return r;
             }
+        }
+    }
+    // Directions `/dir/origin/destination/@view`: the destination is the delivery address.
+    if let Some(i) = path.find("/dir/") {
+        let stops = path[i + 5..]
+            .split('/')
+            .take_while(|seg| !seg.starts_with('@'));
+        if let Some(r) = stops
+            .filter(|seg| !seg.is_empty())
+            .last()
+            .and_then(|seg| param_location(&percent_decode(seg), reference))
+        {
+            return r;
         }
     }
     if let Some(i) = path.find('@')
