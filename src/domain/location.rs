@@ -11,8 +11,10 @@
 //!   They are swapped only when the first cannot be a latitude (|x| > 90) but can be a longitude and
 //!   the second can be a latitude -- in Indonesia (longitude 95..141) that catches every `lon, lat`.
 //! - A comma is a decimal separator only when the text has no `.` and either a `;` separates the
-//!   pair or exactly two commas sit between digits (`-8,2191 114,3691`). Three or more such commas
-//!   (`-8,2191,114,3691`) are refused as ambiguous rather than guessed.
+//!   pair or exactly two commas sit between digits (`-8,2191 114,3691`, `-8,2191, 114,3691`).
+//!   Three or more such commas (`-8,2191,114,3691`) are refused as ambiguous rather than guessed.
+//! - Words other than hemisphere letters and a few labels (`Lat:`, `Lokasi:`, `Koordinat`) are
+//!   refused: skipping them would read `Jl. Melati 3, 4` as a position.
 //! - A Plus Code may be followed or preceded by a place name (`8XHG+VQ Banyuwangi`); the name is
 //!   ignored (geocoding needs I/O) and the short code is recovered against the caller's reference.
 
@@ -566,7 +568,8 @@ fn hemisphere(word: &str) -> Option<Option<Tok>> {
         "E" | "BT" | "T" => Tok::Hemi(Axis::Lon, false),
         "W" | "BB" | "B" => Tok::Hemi(Axis::Lon, true),
         // Labels people paste from spreadsheets; the numbers' order still decides.
-        "LAT" | "LATITUDE" | "LINTANG" | "LON" | "LNG" | "LONG" | "LONGITUDE" | "BUJUR" => {
+        "LAT" | "LATITUDE" | "LINTANG" | "LON" | "LNG" | "LONG" | "LONGITUDE" | "BUJUR"
+        | "LOKASI" | "KOORDINAT" | "TITIK" => {
             return Some(None);
         }
         _ => return None,
@@ -802,10 +805,12 @@ fn parse_pair(text: &str) -> Result<ParsedLocation, LocationError> {
             .count()
     };
     let all_commas = text.matches(',').count();
+    // `-8,2191; 114,3691`, `-8,2191 114,3691` and `-8,2191, 114,3691` (one more comma, not
+    // between digits, as the pair separator).
     let decimal_comma = !has_dot
         && digit_commas > 0
-        && digit_commas == all_commas
-        && (text.contains(';') || digit_commas == 2);
+        && ((text.contains(';') && digit_commas == all_commas)
+            || (digit_commas == 2 && all_commas - digit_commas <= 1));
     if !has_dot && !text.contains(';') && digit_commas == all_commas && digit_commas >= 3 {
         return Err(LocationError::Ambiguous {
             input: shorten(text),
