@@ -7,6 +7,7 @@
 pub mod access;
 pub mod enrolment;
 pub mod geo;
+pub mod location;
 pub mod ids;
 pub mod matrix;
 pub mod order;
