@@ -7,8 +7,8 @@
 pub mod access;
 pub mod enrolment;
 pub mod geo;
-pub mod location;
 pub mod ids;
+pub mod location;
 pub mod matrix;
 pub mod order;
 pub mod phone;
