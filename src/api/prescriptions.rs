@@ -48,6 +48,10 @@ pub struct PatientBody {
     pub landmark: String,
     /// Home location; without it the order waits in `needs_location`.
     pub location: Option<Location>,
+    /// Or the location as received: coordinates in any common form (decimal, comma decimals,
+    /// degrees-minutes-seconds), a Google Maps or OpenStreetMap link, a `geo:` URI, or a Plus
+    /// Code (a short one is recovered near the pharmacy).
+    pub location_text: Option<String>,
     /// Medical record number (No. RM).
     pub medical_record_no: Option<String>,
 }
@@ -134,6 +138,14 @@ impl PrescriptionBody {
                     None
                 }
             });
+        let location_text = non_empty(self.patient.location_text);
+        if location.is_some() && location_text.is_some() {
+            errors.push(FieldError::new(
+                "patient.location_text",
+                "conflicting_location",
+                "give either location or location_text, not both",
+            ));
+        }
         if !(1..=50).contains(&self.parcels) {
             errors.push(FieldError::new(
                 "parcels",
@@ -178,6 +190,7 @@ impl PrescriptionBody {
                 address: self.patient.address.trim().to_owned(),
                 landmark: self.patient.landmark.trim().to_owned(),
                 location,
+                location_text,
                 medical_record_no: non_empty(self.patient.medical_record_no),
                 parcels: u32::try_from(self.parcels).unwrap_or(1),
                 cold_chain_max_minutes: self
@@ -574,7 +587,7 @@ pub struct RejectedRow {
 }
 
 /// The CSV columns, in any order; `patient_name`, `parcels`, `ready_at` and `deliver_by` are required.
-pub const CSV_COLUMNS: [&str; 16] = [
+pub const CSV_COLUMNS: [&str; 17] = [
     "site_id",
     "patient_name",
     "phone",
@@ -582,6 +595,7 @@ pub const CSV_COLUMNS: [&str; 16] = [
     "landmark",
     "lat",
     "lon",
+    "location",
     "medical_record_no",
     "parcels",
     "cold_chain_max_minutes",
@@ -724,6 +738,7 @@ fn csv_row(
             address: get("address").unwrap_or_default(),
             landmark: get("landmark").unwrap_or_default(),
             location,
+            location_text: get("location"),
             medical_record_no: get("medical_record_no"),
         },
         parcels,
@@ -831,7 +846,7 @@ pub fn parse_prescriptions_csv(
 /// bad row means nothing is stored; the answer lists every row's outcome.
 #[utoipa::path(post, path = "/api/v1/prescriptions/import", tag = "prescriptions", params(ImportQuery),
     request_body(content = String, content_type = "text/csv",
-        description = "Header row with columns: site_id, patient_name, phone, address, landmark, lat, lon, medical_record_no, parcels, cold_chain_max_minutes, controlled, priority, ready_at, deliver_by, clinical_notes, external_ref"),
+        description = "Header row with columns: site_id, patient_name, phone, address, landmark, lat, lon, location, medical_record_no, parcels, cold_chain_max_minutes, controlled, priority, ready_at, deliver_by, clinical_notes, external_ref"),
     responses((status = 201, body = ImportReportView), (status = 422, body = ImportReportView)),
     security(("bearer" = [])))]
 pub async fn import_prescriptions(

@@ -81,7 +81,7 @@ pub enum ImportCommand {
     /// Import prescriptions from a CSV file (the same columns as the API's CSV import). Without
     /// --partial, one bad row means nothing is stored. Prints one line per row.
     #[command(
-        after_help = "Example:\n  antar import prescriptions resep.csv --site 01a2…-pharmacy-id\n\nColumns: site_id, patient_name, phone, address, landmark, lat, lon, medical_record_no, parcels,\ncold_chain_max_minutes, controlled, priority, ready_at, deliver_by, clinical_notes, external_ref"
+        after_help = "Example:\n  antar import prescriptions resep.csv --site 01a2…-pharmacy-id\n\nColumns: site_id, patient_name, phone, address, landmark, lat, lon, location, medical_record_no, parcels,\ncold_chain_max_minutes, controlled, priority, ready_at, deliver_by, clinical_notes, external_ref"
     )]
     Prescriptions {
         /// The CSV file.

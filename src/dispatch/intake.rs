@@ -10,6 +10,7 @@ use serde_json::json;
 
 use super::{Dispatch, DispatchError, FieldError, Result, invalid, require};
 use crate::crypto::sha256_hex;
+use crate::domain::location::{Source, parse_location};
 use crate::domain::records::{Order, OrderEvent};
 use crate::domain::time::{TimeWindow, local_to_utc};
 use crate::domain::{
@@ -36,6 +37,9 @@ pub struct NewPrescription {
     pub landmark: String,
     /// Home location, when known; without it the order waits in `needs_location`.
     pub location: Option<LatLon>,
+    /// The location as staff received it (coordinates, a maps link, a `geo:` URI, a Plus Code),
+    /// parsed here with the pharmacy as the reference for short Plus Codes.
+    pub location_text: Option<String>,
     /// Medical record number.
     pub medical_record_no: Option<String>,
     /// Parcels (≥ 1).
@@ -117,7 +121,27 @@ impl Dispatch {
             (None, Some(given)) => given,
             (None, None) => return Err(invalid("site_id", "required", "name the pharmacy site")),
         };
-        match store::sites::site_in(tx, site_id).await {
+        let mut location = np.location.map(|p| (p, "pin"));
+        let site = store::sites::site_in(tx, site_id).await;
+        if let Some(text) = &np.location_text {
+            let reference = site.as_ref().ok().map(|s| s.location);
+            match parse_location(text, reference) {
+                Ok(parsed) => {
+                    let source = match parsed.source {
+                        Source::Pin => "pin",
+                        Source::PlusCode => "plus_code",
+                        Source::Link => "link",
+                    };
+                    location = Some((parsed.point, source));
+                }
+                Err(e) => errors.push(FieldError::new(
+                    "patient.location_text",
+                    e.code(),
+                    e.to_string(),
+                )),
+            }
+        }
+        match site {
             Ok(s) if s.kind == SiteKind::Pharmacy => {}
             Ok(s) => errors.push(FieldError::new(
                 "site_id",
@@ -138,7 +162,7 @@ impl Dispatch {
                 format!("deliver_by {} is in the past", np.window.end().to_rfc3339()),
             ));
         }
-        if let Some(loc) = np.location
+        if let Some((loc, _)) = location
             && let Some(area) = store::sites::service_area_in(tx).await?
             && !area.contains(loc)
         {
@@ -158,7 +182,7 @@ impl Dispatch {
         let order = Order {
             id,
             kind: OrderKind::Medicine,
-            status: if np.location.is_some() {
+            status: if location.is_some() {
                 OrderStatus::Ready
             } else {
                 OrderStatus::NeedsLocation
@@ -172,9 +196,9 @@ impl Dispatch {
             phone: np.phone.clone(),
             address: np.address.clone(),
             landmark: np.landmark.clone(),
-            location: np.location,
-            location_source: np.location.map(|_| "pin".to_owned()),
-            snap_distance_m: np.location.and_then(|p| self.snap_distance_m(p)),
+            location: location.map(|(p, _)| p),
+            location_source: location.map(|(_, source)| source.to_owned()),
+            snap_distance_m: location.and_then(|(p, _)| self.snap_distance_m(p)),
             window: np.window,
             service_s: MEDICINE_SERVICE_S,
             meal_tins: 0,

@@ -191,6 +191,37 @@ on_both_backends! {
         assert_eq!(stored.as_array().unwrap().len(), 2);
     }
 
+    async fn locations_arrive_as_links_plus_codes_or_text(app) {
+        // The pharmacy is in Banyuwangi town: short Plus Codes are recovered near it.
+        let site = app.site("pharmacy", "RSUD Blambangan", -8.2191, 114.3691).await;
+        let p = app.token("pharmacist", Some(&site)).await;
+        let with_text = |text: &str| {
+            let mut b = prescription("Ibu Siti");
+            b["patient"].as_object_mut().unwrap().remove("location");
+            b["patient"]["location_text"] = json!(text);
+            b
+        };
+        let link = body(app.post("/api/v1/prescriptions", &p, &with_text("https://www.google.com/maps/place/Rumah/@-8.2,114.3,17z/data=!3d-8.2191!4d114.3691")).await).await;
+        assert_eq!((link["location_source"].as_str(), link["status"].as_str()), (Some("link"), Some("ready")));
+        assert!((link["location"]["lat"].as_f64().unwrap() + 8.2191).abs() < 1e-6);
+        let code = body(app.post("/api/v1/prescriptions", &p, &with_text("Q9J9+9J Banyuwangi")).await).await;
+        assert_eq!(code["location_source"], "plus_code");
+        assert!((code["location"]["lat"].as_f64().unwrap() + 8.22).abs() < 0.01, "{code}");
+        let dms = body(app.post("/api/v1/prescriptions", &p, &with_text("8°13'08.8\"S 114°22'08.8\"E")).await).await;
+        assert_eq!(dms["location_source"], "pin");
+        let r = app.post("/api/v1/prescriptions", &p, &with_text("https://maps.app.goo.gl/abc123")).await;
+        let problem = assert_problem(r, 422, "validation_failed", Some("patient.location_text")).await;
+        assert!(problem["errors"][0]["reason"].as_str().unwrap().contains("koordinat"), "{problem}");
+        let mut both = with_text("-8.2, 114.3");
+        both["patient"]["location"] = json!({"lat": -8.2, "lon": 114.3});
+        assert_problem(app.post("/api/v1/prescriptions", &p, &both).await, 422, "conflicting_location", Some("patient.location_text")).await;
+        let csv = "patient_name,location,parcels,ready_at,deliver_by\n\
+                   Ibu Rina,\"-8,2191; 114,3691\",1,2031-03-03T08:00:00+07:00,2031-03-03T12:00:00+07:00\n";
+        let r = app.req(Method::POST, "/api/v1/prescriptions/import", Some(&p)).header("content-type", "text/csv").body(csv).send().await.unwrap();
+        assert_eq!(r.status(), 201);
+        assert_eq!(body(app.get("/api/v1/prescriptions", &p).await).await.as_array().unwrap().len(), 4);
+    }
+
     async fn a_csv_with_a_missing_column_names_it(app) {
         let site = app.site("pharmacy", "RSUD Blambangan", -8.2, 114.36).await;
         let p = app.token("pharmacist", Some(&site)).await;
