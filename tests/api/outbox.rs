@@ -95,10 +95,11 @@ on_both_backends! {
         // Not due yet one second later (the schedule starts at about 5 s); due a minute later.
         assert_eq!(worker.run_once(t0 + Duration::seconds(1)).await.unwrap(), 0);
         assert_eq!(worker.run_once(t0 + Duration::seconds(60)).await.unwrap(), 1);
-        let p = partner.lock().unwrap();
-        assert_eq!(p.seen.len(), 2);
-        assert_eq!(header(&p.seen[1].0, "webhook-id"), event_id, "a retry keeps its webhook-id");
-        drop(p);
+        {
+            let p = partner.lock().unwrap();
+            assert_eq!(p.seen.len(), 2);
+            assert_eq!(header(&p.seen[1].0, "webhook-id"), event_id, "a retry keeps its webhook-id");
+        }
         let log = body(app.get(&format!("/api/v1/admin/partners/{id}/deliveries"), &app.admin).await).await;
         assert_eq!((log["deliveries"][0]["status"].as_str(), log["deliveries"][0]["attempts"].as_i64()), (Some("delivered"), Some(2)));
         assert_eq!(worker.run_once(t0 + Duration::seconds(3600)).await.unwrap(), 0, "nothing is sent twice");
