@@ -38,6 +38,9 @@ pub struct RecipientBody {
     pub location: Option<Location>,
     /// `pin`, `plus_code`, `link`, `courier_gps` or `village_centroid` (default `pin`).
     pub location_source: Option<String>,
+    /// Or the location as received: coordinates in any common form, a Google Maps or
+    /// OpenStreetMap link, a `geo:` URI or a full Plus Code (its source is then set from it).
+    pub location_text: Option<String>,
     /// Desa / kelurahan.
     #[serde(default)]
     pub village: String,
@@ -71,7 +74,30 @@ impl RecipientBody {
                 })
                 .ok()
         });
-        let source = match (&location, self.location_source) {
+        let (location, location_source) = match self
+            .location_text
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            None => (location, self.location_source),
+            Some(_) if location.is_some() => {
+                errors.push(FieldError::new(
+                    "location_text",
+                    "conflicting_location",
+                    "give either location or location_text, not both",
+                ));
+                (location, self.location_source)
+            }
+            Some(text) => match crate::domain::location::parse_location(text, None) {
+                Ok(parsed) => (Some(parsed.point), Some(parsed.source.as_str().to_owned())),
+                Err(e) => {
+                    errors.push(FieldError::new("location_text", e.code(), e.to_string()));
+                    (None, None)
+                }
+            },
+        };
+        let source = match (&location, location_source) {
             (None, _) => None,
             (Some(_), None) => Some("pin".to_owned()),
             (Some(_), Some(s))

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::{Dispatch, DispatchError, FieldError, Result, invalid, require};
 use crate::crypto::sha256_hex;
-use crate::domain::location::{Source, parse_location};
+use crate::domain::location::parse_location;
 use crate::domain::records::{Order, OrderEvent};
 use crate::domain::time::{TimeWindow, local_to_utc};
 use crate::domain::{
@@ -126,14 +126,7 @@ impl Dispatch {
         if let Some(text) = &np.location_text {
             let reference = site.as_ref().ok().map(|s| s.location);
             match parse_location(text, reference) {
-                Ok(parsed) => {
-                    let source = match parsed.source {
-                        Source::Pin => "pin",
-                        Source::PlusCode => "plus_code",
-                        Source::Link => "link",
-                    };
-                    location = Some((parsed.point, source));
-                }
+                Ok(parsed) => location = Some((parsed.point, parsed.source.as_str())),
                 Err(e) => errors.push(FieldError::new(
                     "patient.location_text",
                     e.code(),

@@ -43,6 +43,17 @@ pub enum Source {
     Link,
 }
 
+impl Source {
+    /// The stored `location_source` name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pin => "pin",
+            Self::PlusCode => "plus_code",
+            Self::Link => "link",
+        }
+    }
+}
+
 /// A successfully parsed location.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ParsedLocation {

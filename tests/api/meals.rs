@@ -112,6 +112,18 @@ on_both_backends! {
         assert_eq!(got["location_source"], "plus_code");
     }
 
+    async fn a_recipient_location_can_be_a_pasted_link(app) {
+        let social = app.token("social_worker", None).await;
+        let r = app.post("/api/v1/recipients", &social, &json!({"name": "Mbah Sarni",
+            "location_text": "https://www.openstreetmap.org/?mlat=-8.2191&mlon=114.3691#map=17/-8.2191/114.3691"})).await;
+        assert_eq!(r.status(), 201);
+        let got = body(r).await;
+        assert_eq!(got["location_source"], "link");
+        assert!((got["location"]["lon"].as_f64().unwrap() - 114.3691).abs() < 1e-6);
+        let r = app.post("/api/v1/recipients", &social, &json!({"name": "Mbah Parto", "location_text": "dekat masjid"})).await;
+        assert_problem(r, 422, "validation_failed", Some("location_text")).await;
+    }
+
     async fn enrolments_refuse_bad_kitchens_days_and_windows(app) {
         let social = app.token("social_worker", None).await;
         let pharmacy = app.site("pharmacy", "RSUD", -8.2, 114.36).await;
