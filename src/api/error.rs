@@ -156,6 +156,7 @@ impl From<DispatchError> for ApiError {
                 t.to_string(),
             ),
             DispatchError::Store(s) => ApiError::internal(s),
+            DispatchError::Internal(s) => ApiError::internal(s),
         }
     }
 }

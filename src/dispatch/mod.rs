@@ -69,6 +69,9 @@ pub enum DispatchError {
     /// Storage failure.
     #[error(transparent)]
     Store(StoreError),
+    /// A failure that is antar's fault (e.g. the planner refused a problem we built).
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl From<StoreError> for DispatchError {

@@ -199,10 +199,7 @@ impl Dispatch {
             plan_blocking(&roads, &orders, &sites, &fleet, &req)
         })
         .await
-        .map_err(|e| DispatchError::Conflict {
-            code: "planner_failed",
-            detail: e.to_string(),
-        })??;
+        .map_err(|e| DispatchError::Internal(format!("planner: {e}")))??;
         tracing::info!(
             orders = n_orders,
             routes = preview.routes.len(),
@@ -279,10 +276,9 @@ fn plan_blocking(
         return Ok((preview, 0, 0));
     }
     let t = Instant::now();
-    let matrix = roads.matrix(&points).map_err(|e| DispatchError::Conflict {
-        code: "matrix_failed",
-        detail: e.to_string(),
-    })?;
+    let matrix = roads
+        .matrix(&points)
+        .map_err(|e| DispatchError::Internal(format!("matrix: {e}")))?;
     let matrix_ms = t.elapsed().as_millis();
     // Times are seconds after t0, an hour before the earliest window opens.
     let t0 = planned
@@ -351,10 +347,7 @@ fn plan_blocking(
         vehicles,
         Objective::Cost,
     )
-    .map_err(|e| DispatchError::Conflict {
-        code: "planner_failed",
-        detail: e.to_string(),
-    })?;
+    .map_err(|e| DispatchError::Internal(format!("planner: {e}")))?;
     let t = Instant::now();
     let solution = planner::solve(
         &problem,
@@ -364,10 +357,7 @@ fn plan_blocking(
             ..SolveOptions::default()
         },
     )
-    .map_err(|e| DispatchError::Conflict {
-        code: "planner_failed",
-        detail: e.to_string(),
-    })?;
+    .map_err(|e| DispatchError::Internal(format!("planner: {e}")))?;
     let solve_ms = t.elapsed().as_millis();
     for r in &solution.routes {
         let site_id = site_of_vehicle[r.vehicle_type];
