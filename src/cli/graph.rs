@@ -317,13 +317,6 @@ pub fn read_points(path: &Path) -> anyhow::Result<Vec<LatLon>> {
     Ok(points)
 }
 
-/// The shared data directory: `$ANTAR_SHARED_DIR`, else `<crate root>/../shared`.
-pub fn shared_dir() -> PathBuf {
-    std::env::var_os("ANTAR_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"))
-}
-
 /// Random points near the roads: a random shape point of a random road, moved up to ~40 m.
 pub fn random_points(graph: &RoadGraph, n: usize, seed: u64) -> Vec<LatLon> {
     let mut rng = StdRng::seed_from_u64(seed);
@@ -370,7 +363,7 @@ fn bench(
     seed: u64,
 ) -> anyhow::Result<()> {
     let extracts: Vec<PathBuf> = if extracts.is_empty() {
-        let dir = shared_dir().join("osm");
+        let dir = super::shared_dir().join("osm");
         let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
             .with_context(|| format!("cannot list {} (set ANTAR_SHARED_DIR)", dir.display()))?
             .filter_map(|e| e.ok().map(|e| e.path()))

@@ -11,6 +11,14 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::app::{self, Application};
+
+/// The read-only shared data folder (OSM extracts, benchmark instances): `ANTAR_SHARED_DIR`,
+/// else `../shared` beside the crate.
+pub fn shared_dir() -> PathBuf {
+    std::env::var_os("ANTAR_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"))
+}
 use crate::config::Settings;
 
 /// antar: dispatcher for medicine and meal delivery to the poor.

@@ -121,13 +121,6 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
-/// The shared data directory: `ANTAR_SHARED_DIR`, else `<crate>/../shared`.
-pub fn shared_dir() -> PathBuf {
-    std::env::var_os("ANTAR_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"))
-}
-
 fn read_instance(path: &Path, format: Option<Format>) -> anyhow::Result<Instance> {
     let format = match format {
         Some(f) => f,
@@ -314,7 +307,7 @@ pub fn run_bench(args: BenchArgs) -> anyhow::Result<()> {
     let dir = args
         .dir
         .clone()
-        .unwrap_or_else(|| shared_dir().join("benchmarks").join(sub));
+        .unwrap_or_else(|| super::shared_dir().join("benchmarks").join(sub));
     let mut bks = read_bks(&dir.join("bks.csv"), veh_col, dist_col)?;
     if let Some(f) = &args.only {
         bks.retain(|(name, _, _)| name.contains(f.as_str()));
