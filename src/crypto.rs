@@ -81,6 +81,9 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
 #[derive(Clone)]
 pub struct SecretBox {
     cipher: ChaCha20Poly1305,
+    /// Key for keyed hashes of short secrets (handover PINs), derived from the master key so
+    /// that a leaked database alone does not let anyone brute-force a six-digit PIN.
+    mac_key: [u8; 32],
 }
 
 /// A stored secret that cannot be opened.
@@ -91,8 +94,12 @@ pub struct SecretError(&'static str);
 impl SecretBox {
     /// From a 32-byte key.
     pub fn new(key: &[u8; 32]) -> Self {
+        // A separate key for MACs: never use one key for two purposes.
+        let mac_key: [u8; 32] =
+            Sha256::digest([b"antar mac key v1:".as_slice(), key.as_slice()].concat()).into();
         Self {
             cipher: ChaCha20Poly1305::new(Key::from_slice(key)),
+            mac_key,
         }
     }
 
@@ -108,6 +115,15 @@ impl SecretBox {
         let mut key = [0u8; 32];
         rand::rng().fill_bytes(&mut key);
         STANDARD.encode(key)
+    }
+
+    /// HMAC-SHA256 of `data` under the installation's MAC key, hex.
+    pub fn mac_hex(&self, data: &[u8]) -> String {
+        use hmac::Mac;
+        let mut mac = <hmac::Hmac<Sha256> as hmac::digest::KeyInit>::new_from_slice(&self.mac_key)
+            .expect("HMAC accepts a key of any length");
+        mac.update(data);
+        hex::encode(mac.finalize().into_bytes())
     }
 
     /// Encrypt: `v1:` + base64(nonce ‖ ciphertext).
@@ -155,6 +171,15 @@ mod tests {
         assert_ne!(sealed, "whsec_abc");
         assert_eq!(a.open(&sealed).unwrap(), "whsec_abc");
         assert!(b.open(&sealed).is_err());
+    }
+
+    #[test]
+    fn macs_depend_on_the_master_key() {
+        let a = SecretBox::from_base64(&SecretBox::generate_key()).unwrap();
+        let b = SecretBox::from_base64(&SecretBox::generate_key()).unwrap();
+        assert_eq!(a.mac_hex(b"pin:1"), a.mac_hex(b"pin:1"));
+        assert_ne!(a.mac_hex(b"pin:1"), a.mac_hex(b"pin:2"));
+        assert_ne!(a.mac_hex(b"pin:1"), b.mac_hex(b"pin:1"));
     }
 
     #[test]

@@ -9,7 +9,6 @@ use rand::Rng;
 use serde_json::json;
 
 use super::{Dispatch, DispatchError, FieldError, Result, invalid, require};
-use crate::crypto::sha256_hex;
 use crate::domain::location::parse_location;
 use crate::domain::records::{Order, OrderEvent};
 use crate::domain::time::{TimeWindow, local_to_utc};
@@ -95,10 +94,6 @@ pub struct ListOrders {
     pub page: u32,
     /// Page size (≤ 500).
     pub per_page: u32,
-}
-
-fn pin_hash(order: OrderId, pin: &str) -> String {
-    sha256_hex(format!("{order}:{pin}").as_bytes())
 }
 
 impl Dispatch {
@@ -218,7 +213,11 @@ impl Dispatch {
         order: &Order,
         pin: Option<&str>,
     ) -> Result<()> {
-        let hash = pin.map(|p| pin_hash(order.id, p));
+        // Keyed with the master key: six digits are easy to brute-force from a plain hash.
+        let hash = pin.map(|p| {
+            self.secrets
+                .mac_hex(format!("pin:{}:{p}", order.id).as_bytes())
+        });
         insert_order(tx, order, hash.as_deref(), false).await?;
         audit::record(
             tx,
