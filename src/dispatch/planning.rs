@@ -232,6 +232,7 @@ fn plan_blocking(
     let mut site_point: HashMap<SiteId, usize> = HashMap::new();
     // (order, its site's point, its drop's point)
     let mut planned: Vec<(&Order, usize, usize)> = Vec::new();
+    let mut site_snaps: HashMap<SiteId, bool> = HashMap::new();
     for o in orders {
         let Some(loc) = o.location else { continue };
         let Some(site) = sites.get(&o.site_id) else {
@@ -248,7 +249,11 @@ fn plan_blocking(
             });
             continue;
         }
-        if roads.snap(site.location).is_err() {
+        // Each site is snapped once, however many orders it has.
+        let site_on_road = *site_snaps
+            .entry(site.id)
+            .or_insert_with(|| roads.snap(site.location).is_ok());
+        if !site_on_road {
             unplanned.push(Unplanned {
                 order_id: o.id,
                 code: "site_far_from_road".into(),

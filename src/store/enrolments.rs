@@ -185,15 +185,21 @@ pub async fn enrolments_running_on(
     .bind(&d)
     .fetch_all(conn)
     .await?;
+    attach_pauses(&mut list, &pauses)?;
+    Ok(list)
+}
+
+/// Give each enrolment its pauses from `rows` (enrolment_id, from_date, until_date, reason).
+fn attach_pauses(list: &mut [Enrolment], rows: &[AnyRow]) -> Result<()> {
     let mut by_id: HashMap<EnrolmentId, Vec<Pause>> = HashMap::new();
-    for r in &pauses {
+    for r in rows {
         let (id, p) = pause_from_row(r)?;
         by_id.entry(id).or_default().push(p);
     }
-    for e in &mut list {
+    for e in list {
         e.pauses = by_id.remove(&e.id).unwrap_or_default();
     }
-    Ok(list)
+    Ok(())
 }
 
 impl Store {
@@ -221,18 +227,18 @@ impl Store {
         .await?;
         let mut list: Vec<Enrolment> =
             rows.iter().map(enrolment_from_row).collect::<Result<_>>()?;
-        for e in &mut list {
-            let rows = sqlx::query(
-                "SELECT enrolment_id, from_date, until_date, reason FROM enrolment_pauses WHERE enrolment_id = $1 ORDER BY from_date",
-            )
-            .bind(e.id.to_string())
-            .fetch_all(&mut *conn)
-            .await?;
-            e.pauses = rows
-                .iter()
-                .map(|r| pause_from_row(r).map(|(_, p)| p))
-                .collect::<Result<_>>()?;
-        }
+        // All their pauses in one query, with the same filter and page.
+        let pauses = sqlx::query(
+            "SELECT enrolment_id, from_date, until_date, reason FROM enrolment_pauses WHERE enrolment_id IN \
+             (SELECT id FROM enrolments WHERE ($1 IS NULL OR recipient_id = $1) ORDER BY id LIMIT $2 OFFSET $3) \
+             ORDER BY from_date",
+        )
+        .bind(recipient.map(|r| r.to_string()))
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&mut *conn)
+        .await?;
+        attach_pauses(&mut list, &pauses)?;
         Ok(list)
     }
 }

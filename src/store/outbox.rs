@@ -8,6 +8,9 @@
 //! Events for the same partner and job are claimed one at a time, in order.
 //! Must not depend on `api`, `dispatch` or `webhooks`.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
 use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, AssertSqlSafe};
 
@@ -136,14 +139,22 @@ impl Store {
         .fetch_all(&mut *tx)
         .await?;
         let mut out = Vec::with_capacity(rows.len());
+        // A batch usually goes to few partners: read each partner's endpoint once.
+        let mut endpoints: HashMap<PartnerId, (Option<String>, Vec<String>)> = HashMap::new();
         for r in &rows {
             let partner_id: PartnerId = parse_col("partner_id", &r.text("partner_id")?)?;
-            let p = sqlx::query("SELECT webhook_url, outbound_secret, outbound_secret_previous FROM partners WHERE id = $1")
+            if let Entry::Vacant(slot) = endpoints.entry(partner_id) {
+                let p = sqlx::query(
+                    "SELECT webhook_url, outbound_secret, outbound_secret_previous FROM partners WHERE id = $1",
+                )
                 .bind(partner_id.to_string())
                 .fetch_one(&mut *tx)
                 .await?;
-            let mut secrets_enc = vec![p.text("outbound_secret")?];
-            secrets_enc.extend(p.opt_text("outbound_secret_previous")?);
+                let mut secrets_enc = vec![p.text("outbound_secret")?];
+                secrets_enc.extend(p.opt_text("outbound_secret_previous")?);
+                slot.insert((p.opt_text("webhook_url")?, secrets_enc));
+            }
+            let (url, secrets_enc) = endpoints[&partner_id].clone();
             out.push(Claimed {
                 id: r.int("id")?,
                 event_id: r.text("event_id")?,
@@ -154,7 +165,7 @@ impl Store {
                     .map(|d| parse_ts("deadline", &d))
                     .transpose()?,
                 attempts: r.int("attempts")?,
-                url: p.opt_text("webhook_url")?,
+                url,
                 secrets_enc,
             });
         }
