@@ -17,6 +17,7 @@
 //! - [`webhooks`]: Standard Webhooks signing and verification, the partner payloads (what a
 //!   courier may see, and nothing more), retry policy and the HTTP sender.
 //! - [`crypto`]: tokens, webhook secrets, encryption of stored secrets.
+//! - [`clock`]: the process clock (system, or scaled for `antar demo`).
 //! - [`config`], [`telemetry`], [`app`], [`cli`]: settings, logs/metrics, wiring, commands.
 
 #![forbid(unsafe_code)]
@@ -24,6 +25,7 @@
 pub mod api;
 pub mod app;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod dispatch;

@@ -185,7 +185,7 @@ impl OutboxWorker {
         tokio::pin!(shutdown);
         let notify = self.dispatch.outbox_notify.clone();
         loop {
-            match self.run_once(Utc::now()).await {
+            match self.run_once(crate::clock::now()).await {
                 Ok(n) if n > 0 => continue,
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "outbox delivery failed; retrying"),

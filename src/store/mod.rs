@@ -226,7 +226,8 @@ pub fn ts(t: DateTime<Utc>) -> String {
 
 /// The current instant, truncated to what is stored.
 pub fn now() -> DateTime<Utc> {
-    parse_ts("now", &ts(Utc::now())).unwrap_or_else(|_| Utc::now())
+    let t = crate::clock::now();
+    parse_ts("now", &ts(t)).unwrap_or(t)
 }
 
 pub(crate) fn parse_ts(column: &'static str, s: &str) -> Result<DateTime<Utc>> {
