@@ -38,6 +38,7 @@ async fn run(
     settings.database.url = db_url;
     settings.security.master_key_file = dir.join(format!("{backend}.key"));
     settings.outbox.worker = false;
+    settings.dispatch.timers = false;
     settings.roads.graph = String::new();
     let app = Application::build(&settings).await.unwrap();
     let dispatch = app.dispatch().clone();

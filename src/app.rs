@@ -25,6 +25,7 @@ pub struct Application {
     store: Store,
     dispatch: Dispatch,
     outbox_worker: bool,
+    timers: Option<crate::dispatch::waves::WaveSettings>,
 }
 
 /// Connect to the configured database and apply migrations.
@@ -141,6 +142,17 @@ impl Application {
             store,
             dispatch,
             outbox_worker: settings.outbox.worker,
+            timers: settings
+                .dispatch
+                .timers
+                .then(|| crate::dispatch::waves::WaveSettings {
+                    time_limit: std::time::Duration::from_millis(
+                        settings.dispatch.wave_time_limit_ms,
+                    ),
+                    grace: chrono::Duration::minutes(i64::from(
+                        settings.dispatch.wave_grace_minutes,
+                    )),
+                }),
         })
     }
 
@@ -175,6 +187,12 @@ impl Application {
         } else {
             None
         };
+        let timers = self.timers.map(|t| {
+            let mut rx = stop_rx.clone();
+            tokio::spawn(self.dispatch.clone().run_timers(t, async move {
+                let _ = rx.wait_for(|s| *s).await;
+            }))
+        });
         let mut rx = stop_rx;
         tokio::spawn(async move {
             shutdown.await;
@@ -188,6 +206,9 @@ impl Application {
             .context("server error")?;
         if let Some(w) = worker {
             let _ = w.await;
+        }
+        if let Some(t) = timers {
+            let _ = t.await;
         }
         self.store.close().await;
         tracing::info!("antar stopped");

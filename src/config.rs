@@ -26,6 +26,31 @@ pub struct Settings {
     pub roads: RoadsSettings,
     /// Outbound webhook delivery.
     pub outbox: OutboxSettings,
+    /// Offer expiry and planning waves.
+    pub dispatch: DispatchSettings,
+}
+
+/// `[dispatch]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DispatchSettings {
+    /// Run the clock-driven work in this process: offer expiry and failover, planning waves
+    /// (safe on several instances: every wave and expiry is claimed in the database).
+    pub timers: bool,
+    /// Solver time per planning wave, milliseconds.
+    pub wave_time_limit_ms: u64,
+    /// A wave missed by at most this many minutes (service down) still runs.
+    pub wave_grace_minutes: u32,
+}
+
+impl Default for DispatchSettings {
+    fn default() -> Self {
+        Self {
+            timers: true,
+            wave_time_limit_ms: 2000,
+            wave_grace_minutes: 30,
+        }
+    }
 }
 
 /// `[outbox]`
@@ -226,6 +251,7 @@ impl Settings {
             region: &'a RegionSettings,
             roads: &'a RoadsSettings,
             outbox: &'a OutboxSettings,
+            dispatch: &'a DispatchSettings,
         }
         let shown = Shown {
             server: &self.server,
@@ -243,6 +269,7 @@ impl Settings {
             region: &self.region,
             roads: &self.roads,
             outbox: &self.outbox,
+            dispatch: &self.dispatch,
         };
         toml::to_string(&shown).unwrap_or_default()
     }

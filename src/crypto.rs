@@ -159,6 +159,14 @@ impl SecretBox {
     }
 }
 
+/// Compare two byte strings in time that depends only on their lengths (for MACs and PINs).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

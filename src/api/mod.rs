@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod error;
 pub mod extract;
+pub mod jobs;
 pub mod people;
 pub mod plans;
 pub mod prescriptions;
@@ -79,6 +80,16 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(people::resume_enrolment))
         .routes(routes!(people::generate_meal_day))
         .routes(routes!(plans::create_plan))
+        .routes(routes!(jobs::get_plan))
+        .routes(routes!(jobs::list_jobs))
+        .routes(routes!(jobs::get_job))
+        .routes(routes!(jobs::requeue_job))
+        .routes(routes!(jobs::retry_job))
+        .routes(routes!(jobs::list_alerts))
+        .routes(routes!(jobs::acknowledge_alert))
+        .routes(routes!(jobs::close_alert))
+        .routes(routes!(jobs::confirm_return))
+        .routes(routes!(jobs::partner_events))
         .routes(routes!(admin::create_site))
         .routes(routes!(admin::update_site))
         .routes(routes!(admin::list_sites))

@@ -22,7 +22,8 @@ use crate::domain::SiteId;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlanBody {
-    /// Must be `true`: a run previews routes without storing or offering them.
+    /// `true`: preview routes without storing or offering anything; `false`: store the plan
+    /// and offer its jobs to partners.
     pub dry_run: bool,
     /// Only this pickup site.
     pub site_id: Option<Uuid>,
@@ -89,11 +90,19 @@ pub struct UnplannedView {
     pub reason: String,
 }
 
-/// A plan preview.
+/// A plan: a preview (`dry_run`) or a stored run with its jobs.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PlanView {
-    /// Always true for now.
+    /// True when nothing was stored.
     pub dry_run: bool,
+    /// The stored plan (`null` for a preview).
+    pub plan_id: Option<Uuid>,
+    /// Stored jobs, in route order (empty for a preview).
+    pub job_ids: Vec<Uuid>,
+    /// Jobs offered to a partner.
+    pub offered: usize,
+    /// Jobs no partner can take, flagged for staff.
+    pub flagged: usize,
     /// Ready orders considered.
     pub orders: usize,
     /// Routes.
@@ -118,6 +127,10 @@ impl From<PlanPreview> for PlanView {
     fn from(p: PlanPreview) -> Self {
         Self {
             dry_run: true,
+            plan_id: None,
+            job_ids: Vec::new(),
+            offered: 0,
+            flagged: 0,
             orders: p.orders,
             routes: p
                 .routes
@@ -165,8 +178,8 @@ impl From<PlanPreview> for PlanView {
     }
 }
 
-/// Preview a planning run over the ready orders: routes with ETAs, fares and road geometry,
-/// and every order left out with a reason.
+/// Plan the ready orders: routes with ETAs, fares and road geometry, and every order left out
+/// with a reason. With `dry_run: false` the plan is stored and its jobs are offered to partners.
 #[utoipa::path(post, path = "/api/v1/plans", tag = "plans", request_body = PlanBody,
     responses((status = 200, body = PlanView), (status = 409, description = "No road network loaded", body = Problem),
               (status = 422, body = Problem)),
@@ -176,13 +189,6 @@ pub async fn create_plan(
     Auth(who): Auth,
     ApiJson(body, _): ApiJson<PlanBody>,
 ) -> ApiResult<Json<PlanView>> {
-    if !body.dry_run {
-        return Err(ApiError::field(
-            "dry_run",
-            "not_supported",
-            "stored planning runs come with partner dispatch; send dry_run: true to preview",
-        ));
-    }
     let limit = body.time_limit_ms.unwrap_or(1000);
     if !(50..=30_000).contains(&limit) {
         return Err(ApiError::field(
@@ -197,5 +203,15 @@ pub async fn create_plan(
         time_limit: Duration::from_millis(limit),
         seed: body.seed.unwrap_or(1),
     };
-    Ok(Json(state.dispatch.preview_plan(&who, req).await?.into()))
+    if body.dry_run {
+        return Ok(Json(state.dispatch.preview_plan(&who, req).await?.into()));
+    }
+    let done = state.dispatch.run_plan(&who, req, "on_demand").await?;
+    let mut view = PlanView::from(done.preview);
+    view.dry_run = false;
+    view.plan_id = Some(done.plan_id.0);
+    view.job_ids = done.jobs;
+    view.offered = done.offered;
+    view.flagged = done.flagged;
+    Ok(Json(view))
 }

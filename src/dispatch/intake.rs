@@ -414,6 +414,9 @@ impl Dispatch {
             .status
             .transition(OrderStatus::Cancelled, order.kind)?;
         store::orders::set_status(&mut tx, id, order.status, to, reason, &who.actor()).await?;
+        // Take it off its job, telling the partner.
+        self.remove_from_job_in(&mut tx, &order, store::now())
+            .await?;
         audit::record(
             &mut tx,
             &who.actor(),
@@ -424,6 +427,7 @@ impl Dispatch {
         )
         .await?;
         tx.commit().await?;
+        self.outbox_notify.notify_one();
         order.status = to;
         Ok(order)
     }

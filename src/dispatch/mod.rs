@@ -6,11 +6,14 @@
 //! on `api` (HTTP is the caller's business: inputs arrive parsed, errors leave as this enum).
 
 pub mod admin;
+pub mod events;
 pub mod intake;
+pub mod jobs;
 pub mod meals;
 pub mod outbox;
 pub mod planning;
 pub mod recipients;
+pub mod waves;
 
 use std::sync::Arc;
 

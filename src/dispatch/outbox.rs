@@ -17,6 +17,8 @@ use super::{Dispatch, DispatchError, Result, require};
 use crate::domain::{PartnerId, Principal, Role};
 use crate::store::outbox::{Claimed, NewEvent, Outcome, enqueue};
 use crate::store::{self, audit, now};
+use crate::webhooks::inbound::OfferReply;
+use crate::webhooks::outbound::{Envelope, OutboundEvent};
 use crate::webhooks::{Decision, Outgoing, RetryPolicy, Sender, deliver};
 
 impl Dispatch {
@@ -165,6 +167,11 @@ impl OutboxWorker {
         if let Outcome::Disabled(reason) = &outcome {
             tracing::warn!(partner = %c.partner_id, %reason, "partner endpoint disabled");
         }
+        if outcome == Outcome::Delivered
+            && let Some(a) = &attempt
+        {
+            self.apply_sync_reply(c, a.status, &a.body, now).await;
+        }
         let status = attempt.as_ref().and_then(|a| a.status);
         let error = attempt.as_ref().and_then(|a| a.error.clone());
         store
@@ -178,6 +185,42 @@ impl OutboxWorker {
             )
             .await?;
         Ok(())
+    }
+
+    /// An offer answered in the response (`200 {"decision": …}`) is decided now; `202` or
+    /// anything else means the partner answers later by callback.
+    async fn apply_sync_reply(
+        &self,
+        c: &Claimed,
+        status: Option<u16>,
+        body: &[u8],
+        now: DateTime<Utc>,
+    ) {
+        if c.event_type != "job.offered" && c.event_type != "job.updated" {
+            return;
+        }
+        let Some(reply) = OfferReply::from_response(status, body) else {
+            return;
+        };
+        let Ok(envelope) = serde_json::from_str::<Envelope>(&c.body) else {
+            return;
+        };
+        let (job, offer) = match &envelope.event {
+            OutboundEvent::JobOffered(e) => (e.job_id, e.offer_id),
+            OutboundEvent::JobUpdated(e) => (e.job_id, e.offer_id),
+            _ => return,
+        };
+        let (accept, reason) = match &reply {
+            OfferReply::Accept => (true, None),
+            OfferReply::Reject { reason } => (false, reason.as_deref()),
+        };
+        if let Err(e) = self
+            .dispatch
+            .apply_offer_reply(c.partner_id, job.0, offer.0, accept, reason, now)
+            .await
+        {
+            tracing::warn!(partner = %c.partner_id, %job, error = %e, "offer answer not applied");
+        }
     }
 
     /// Deliver until `shutdown` completes: wake on new events or once a second.

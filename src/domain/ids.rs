@@ -73,3 +73,11 @@ id_type!(
     /// An API token.
     TokenId
 );
+id_type!(
+    /// A stored planning run.
+    PlanId
+);
+id_type!(
+    /// An alert for staff (welfare, a job nobody took, a failed medicine).
+    AlertId
+);

@@ -8,6 +8,7 @@ pub mod access;
 pub mod enrolment;
 pub mod geo;
 pub mod ids;
+pub mod job;
 pub mod location;
 pub mod matrix;
 pub mod order;
@@ -18,7 +19,10 @@ pub mod time;
 
 pub use access::{Principal, Role};
 pub use geo::{LatLon, LatLonError};
-pub use ids::{EnrolmentId, OrderId, PartnerId, RecipientId, SiteId, TokenId, UserId};
+pub use ids::{
+    AlertId, EnrolmentId, OrderId, PartnerId, PlanId, RecipientId, SiteId, TokenId, UserId,
+};
+pub use job::{AlertKind, AlertStatus, JobStatus, OfferStatus, StopStatus};
 pub use matrix::TravelMatrix;
 pub use order::{IllegalTransition, OrderKind, OrderStatus, Priority};
 pub use phone::Phone;

@@ -21,6 +21,7 @@
 pub mod access;
 pub mod audit;
 pub mod enrolments;
+pub mod jobs;
 pub mod orders;
 pub mod outbox;
 pub mod partners;

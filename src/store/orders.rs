@@ -217,6 +217,25 @@ pub async fn set_status(
     insert_event(conn, id, Some(from), to, reason, actor, at).await
 }
 
+/// The stored handover PIN MAC of a controlled order.
+pub async fn pin_hash_in(conn: &mut AnyConnection, id: OrderId) -> Result<Option<String>> {
+    let r = sqlx::query("SELECT pin_hash FROM orders WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_one(conn)
+        .await?;
+    r.opt_text("pin_hash")
+}
+
+/// Start a new delivery attempt of an order (after a failed one came back).
+pub async fn set_attempt(conn: &mut AnyConnection, id: OrderId, attempt: i64) -> Result<()> {
+    sqlx::query("UPDATE orders SET attempt = $1 WHERE id = $2")
+        .bind(attempt)
+        .bind(id.to_string())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// The order created earlier under an idempotency key, with the hash of the request that created it.
 pub async fn idempotent_order(
     conn: &mut AnyConnection,

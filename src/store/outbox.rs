@@ -43,6 +43,8 @@ pub struct Claimed {
     pub event_id: String,
     /// Receiver.
     pub partner_id: PartnerId,
+    /// `type` of the body.
+    pub event_type: String,
     /// Body.
     pub body: String,
     /// Deadline.
@@ -131,7 +133,7 @@ impl Store {
                                  AND e.id < o.id AND e.status = 'pending') \
                  AND EXISTS (SELECT 1 FROM partners p WHERE p.id = o.partner_id AND p.disabled_at IS NULL) \
                ORDER BY o.id LIMIT $3{lock}) \
-             RETURNING id, event_id, partner_id, body, deadline, attempts"
+             RETURNING id, event_id, partner_id, event_type, body, deadline, attempts"
         )))
         .bind(ts(now + lease))
         .bind(ts(now))
@@ -159,6 +161,7 @@ impl Store {
                 id: r.int("id")?,
                 event_id: r.text("event_id")?,
                 partner_id,
+                event_type: r.text("event_type")?,
                 body: r.text("body")?,
                 deadline: r
                     .opt_text("deadline")?

@@ -101,6 +101,17 @@ pub async fn partner_in(conn: &mut AnyConnection, id: PartnerId) -> Result<Partn
     partner_from_row(&r)
 }
 
+/// Partners that can be offered work now (active, not disabled, with a webhook URL), by rank.
+pub async fn offerable_partners_in(conn: &mut AnyConnection) -> Result<Vec<Partner>> {
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {PARTNER_COLUMNS} FROM partners WHERE active = 1 AND disabled_at IS NULL \
+         AND webhook_url IS NOT NULL ORDER BY rank, name"
+    )))
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(partner_from_row).collect()
+}
+
 impl Store {
     /// One partner.
     pub async fn partner(&self, id: PartnerId) -> Result<Partner> {
@@ -122,4 +133,13 @@ impl Store {
         .await?;
         rows.iter().map(partner_from_row).collect()
     }
+}
+
+/// A partner's encrypted inbound signing secret (what it signs its callbacks with).
+pub async fn inbound_secret_enc(store: &Store, id: PartnerId) -> Result<String> {
+    let r = sqlx::query("SELECT inbound_secret FROM partners WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_one(store.reader())
+        .await?;
+    r.text("inbound_secret")
 }

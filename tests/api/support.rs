@@ -87,6 +87,7 @@ impl TestApp {
         settings.database.url = db_url;
         settings.security.master_key_file = dir.join("antar.key");
         settings.outbox.worker = false;
+        settings.dispatch.timers = false;
         settings.roads.graph = if graph.is_empty() {
             String::new()
         } else {

@@ -1,0 +1,650 @@
+//! Dispatch routes: stored plans, jobs and what staff do with them, alerts, the pharmacy's
+//! confirmation that a failed medicine is back, and the partners' callback endpoint
+//! `POST /partner/v1/events` (token + Standard Webhooks signature, ±5 minutes, duplicates
+//! acknowledged and ignored).
+//!
+//! Must not depend on `store`.
+
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::AppState;
+use super::error::{ApiError, ApiResult, Problem};
+use super::extract::{ApiJson, ApiPath, ApiQuery, Auth, read_body};
+use super::plans::LineString;
+use super::prescriptions::{Location, OrderView};
+use crate::dispatch::DispatchError;
+use crate::dispatch::jobs::{JobAction, JobDetail};
+use crate::domain::{AlertId, AlertKind, AlertStatus, JobStatus, OrderId, PlanId, Role};
+use crate::store::jobs::{AlertFilter, AlertRow, JobFilter, JobRow, OfferRow, PlanRow, StopRow};
+use crate::webhooks::inbound::InboundEvent;
+use crate::webhooks::verify_headers;
+
+/// A stored job.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobView {
+    /// Id (the partner sees the same).
+    pub id: Uuid,
+    /// Plan it came from.
+    pub plan_id: Uuid,
+    /// Pickup site.
+    pub site_id: Uuid,
+    /// `meal` or `medicine`.
+    pub kind: String,
+    /// `offered`, `accepted`, `courier_assigned`, `picked_up`, `completed`, `cancelled`, `expired`.
+    pub status: String,
+    /// Partner holding or being offered the job.
+    pub partner_id: Option<Uuid>,
+    /// Planned departure (UTC).
+    pub departure: DateTime<Utc>,
+    /// Metres.
+    pub distance_m: f64,
+    /// Seconds.
+    pub duration_s: f64,
+    /// Fare estimate, rupiah.
+    pub fare_idr: f64,
+    /// Number of live stops is in `stops` on the detail view; here the load carried.
+    pub load: i64,
+    /// Courier named by the partner (name, plate, phone).
+    #[schema(value_type = Option<Object>)]
+    pub courier: Option<serde_json::Value>,
+    /// Last courier position.
+    pub courier_location: Option<Location>,
+    /// Why staff must handle it (every partner declined).
+    pub flag_reason: Option<String>,
+    /// Flagged at.
+    pub flagged_at: Option<DateTime<Utc>>,
+}
+
+impl From<&JobRow> for JobView {
+    fn from(j: &JobRow) -> Self {
+        Self {
+            id: j.id,
+            plan_id: j.plan_id.0,
+            site_id: j.site_id.0,
+            kind: j.kind.as_str().into(),
+            status: j.status.as_str().into(),
+            partner_id: j.partner_id.map(|p| p.0),
+            departure: j.departure,
+            distance_m: j.distance_m.round(),
+            duration_s: j.duration_s.round(),
+            fare_idr: j.fare_idr.round(),
+            load: j.load,
+            courier: j.courier.clone(),
+            courier_location: j.courier_location.map(|(p, _)| Location {
+                lat: p.lat(),
+                lon: p.lon(),
+            }),
+            flag_reason: j.flag_reason.clone(),
+            flagged_at: j.flagged_at,
+        }
+    }
+}
+
+/// A stop of a job.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobStopView {
+    /// Stop id.
+    pub id: Uuid,
+    /// Order.
+    pub order_id: Uuid,
+    /// Riding order.
+    pub position: i64,
+    /// Parcel code.
+    pub parcel_code: String,
+    /// Planned arrival.
+    pub eta: DateTime<Utc>,
+    /// `pending`, `arrived`, `delivered`, `failed`, `removed`.
+    pub status: String,
+    /// Proof (never the PIN itself).
+    #[schema(value_type = Option<Object>)]
+    pub proof: Option<serde_json::Value>,
+    /// Why it failed.
+    pub fail_reason: Option<String>,
+    /// Courier's note.
+    pub note: Option<String>,
+}
+
+impl From<&StopRow> for JobStopView {
+    fn from(s: &StopRow) -> Self {
+        Self {
+            id: s.id,
+            order_id: s.order_id.0,
+            position: s.position,
+            parcel_code: s.parcel_code.clone(),
+            eta: s.eta,
+            status: s.status.as_str().into(),
+            proof: s.proof.clone(),
+            fail_reason: s.fail_reason.clone(),
+            note: s.note.clone(),
+        }
+    }
+}
+
+/// An offer of a job.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OfferView {
+    /// Id.
+    pub id: Uuid,
+    /// Partner.
+    pub partner_id: Uuid,
+    /// Round (staff asking everyone again starts a new one).
+    pub round: i64,
+    /// `pending`, `accepted`, `rejected`, `expired`, `withdrawn`.
+    pub status: String,
+    /// Sent.
+    pub offered_at: DateTime<Utc>,
+    /// Void after.
+    pub expires_at: DateTime<Utc>,
+    /// Decided.
+    pub decided_at: Option<DateTime<Utc>>,
+    /// The partner's reason.
+    pub reason: Option<String>,
+}
+
+impl From<&OfferRow> for OfferView {
+    fn from(o: &OfferRow) -> Self {
+        Self {
+            id: o.id,
+            partner_id: o.partner_id.0,
+            round: o.round,
+            status: o.status.as_str().into(),
+            offered_at: o.offered_at,
+            expires_at: o.expires_at,
+            decided_at: o.decided_at,
+            reason: o.reason.clone(),
+        }
+    }
+}
+
+/// A job with its stops, offers and road geometry.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobDetailView {
+    /// The job.
+    pub job: JobView,
+    /// Stops in riding order.
+    pub stops: Vec<JobStopView>,
+    /// Offers, oldest first.
+    pub offers: Vec<OfferView>,
+    /// Road geometry.
+    pub geometry: LineString,
+}
+
+impl From<JobDetail> for JobDetailView {
+    fn from(d: JobDetail) -> Self {
+        Self {
+            job: JobView::from(&d.job),
+            stops: d.stops.iter().map(JobStopView::from).collect(),
+            offers: d.offers.iter().map(OfferView::from).collect(),
+            geometry: LineString {
+                type_: "LineString",
+                coordinates: d.job.geometry.iter().map(|p| [p.lon(), p.lat()]).collect(),
+            },
+        }
+    }
+}
+
+/// A stored plan and its jobs.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StoredPlanView {
+    /// Id.
+    pub id: Uuid,
+    /// Site it was limited to.
+    pub site_id: Option<Uuid>,
+    /// `wave`, `on_demand` or `urgent`.
+    pub origin: String,
+    /// Ready orders considered.
+    pub orders: i64,
+    /// Orders left out, with reasons.
+    #[schema(value_type = Vec<Object>)]
+    pub unplanned: serde_json::Value,
+    /// Estimated cost, rupiah.
+    pub cost_idr: f64,
+    /// The same orders as one trip each, rupiah.
+    pub one_trip_per_order_idr: f64,
+    /// Matrix time, ms.
+    pub matrix_ms: i64,
+    /// Solve time, ms.
+    pub solve_ms: i64,
+    /// Who ran it.
+    pub created_by: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+    /// Its jobs.
+    pub jobs: Vec<JobView>,
+}
+
+impl StoredPlanView {
+    pub(crate) fn new(p: PlanRow, jobs: &[JobRow]) -> Self {
+        Self {
+            id: p.id.0,
+            site_id: p.site_id.map(|s| s.0),
+            origin: p.origin,
+            orders: p.orders,
+            unplanned: p.unplanned,
+            cost_idr: p.cost_idr.round(),
+            one_trip_per_order_idr: p.one_trip_per_order_idr.round(),
+            matrix_ms: p.matrix_ms,
+            solve_ms: p.solve_ms,
+            created_by: p.created_by,
+            created_at: p.created_at,
+            jobs: jobs.iter().map(JobView::from).collect(),
+        }
+    }
+}
+
+/// A stored plan with its jobs.
+#[utoipa::path(get, path = "/api/v1/plans/{id}", tag = "plans",
+    params(("id" = Uuid, Path, description = "Plan id")),
+    responses((status = 200, body = StoredPlanView), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn get_plan(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<StoredPlanView>> {
+    let (plan, jobs) = state.dispatch.plan(&who, PlanId(id)).await?;
+    Ok(Json(StoredPlanView::new(plan, &jobs)))
+}
+
+/// Job list filters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct JobQuery {
+    /// Only this state.
+    pub status: Option<String>,
+    /// Only this site.
+    pub site_id: Option<Uuid>,
+    /// Only this plan.
+    pub plan_id: Option<Uuid>,
+    /// Only jobs nobody took, waiting for staff.
+    pub flagged: Option<bool>,
+    /// Page size (default 200, at most 5000).
+    pub limit: Option<i64>,
+}
+
+/// Jobs, newest departure first.
+#[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs", params(JobQuery),
+    responses((status = 200, body = Vec<JobView>), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn list_jobs(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ApiQuery(q): ApiQuery<JobQuery>,
+) -> ApiResult<Json<Vec<JobView>>> {
+    let status = q
+        .status
+        .as_deref()
+        .map(|s| {
+            s.parse::<JobStatus>().map_err(|_| {
+                ApiError::field(
+                    "status",
+                    "unknown_status",
+                    "one of offered, accepted, courier_assigned, picked_up, completed, cancelled, expired",
+                )
+            })
+        })
+        .transpose()?;
+    let jobs = state
+        .dispatch
+        .list_jobs(
+            &who,
+            JobFilter {
+                site: q.site_id.map(crate::domain::SiteId),
+                status,
+                plan: q.plan_id.map(PlanId),
+                flagged: q.flagged.unwrap_or(false),
+                from: None,
+                limit: q.limit.unwrap_or(200),
+            },
+        )
+        .await?;
+    Ok(Json(jobs.iter().map(JobView::from).collect()))
+}
+
+/// One job with its stops, offers and geometry.
+#[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "jobs",
+    params(("id" = Uuid, Path, description = "Job id")),
+    responses((status = 200, body = JobDetailView), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn get_job(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<JobDetailView>> {
+    Ok(Json(state.dispatch.job_detail(&who, id).await?.into()))
+}
+
+/// What staff did and why.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteBody {
+    /// A note for the record.
+    #[serde(default)]
+    pub note: String,
+}
+
+async fn handle_job(
+    state: &AppState,
+    who: &crate::domain::Principal,
+    id: Uuid,
+    action: JobAction,
+    note: &str,
+) -> ApiResult<Json<JobView>> {
+    let job = state
+        .dispatch
+        .handle_unassigned_job(who, id, action, note)
+        .await?;
+    Ok(Json(JobView::from(&job)))
+}
+
+/// A job nobody took: put its orders back for the next wave.
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/requeue", tag = "jobs", request_body = NoteBody,
+    params(("id" = Uuid, Path, description = "Job id")),
+    responses((status = 200, body = JobView), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn requeue_job(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body, _): ApiJson<NoteBody>,
+) -> ApiResult<Json<JobView>> {
+    handle_job(&state, &who, id, JobAction::Requeue, &body.note).await
+}
+
+/// A job nobody took: offer it again to every partner.
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/retry", tag = "jobs", request_body = NoteBody,
+    params(("id" = Uuid, Path, description = "Job id")),
+    responses((status = 200, body = JobView), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn retry_job(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body, _): ApiJson<NoteBody>,
+) -> ApiResult<Json<JobView>> {
+    handle_job(&state, &who, id, JobAction::Retry, &body.note).await
+}
+
+/// An alert for staff.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlertView {
+    /// Id.
+    pub id: Uuid,
+    /// `welfare`, `job_unassigned`, `medicine_failed`, `partner_disabled`, `wave_missed`.
+    pub kind: String,
+    /// `open`, `acknowledged`, `closed`.
+    pub status: String,
+    /// Site.
+    pub site_id: Option<Uuid>,
+    /// Order.
+    pub order_id: Option<Uuid>,
+    /// Job.
+    pub job_id: Option<Uuid>,
+    /// Recipient.
+    pub recipient_id: Option<Uuid>,
+    /// Stable reason code (`not_home`, `refused`, `all_partners_declined`, …).
+    pub reason: String,
+    /// The courier's or the system's words.
+    pub note: String,
+    /// Raised (UTC).
+    pub raised_at: DateTime<Utc>,
+    /// Acknowledged by.
+    pub acknowledged_by: Option<String>,
+    /// Acknowledged at.
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    /// Closed by.
+    pub closed_by: Option<String>,
+    /// Closed at.
+    pub closed_at: Option<DateTime<Utc>>,
+    /// How it was handled.
+    pub close_note: Option<String>,
+}
+
+impl From<&AlertRow> for AlertView {
+    fn from(a: &AlertRow) -> Self {
+        Self {
+            id: a.id.0,
+            kind: a.kind.as_str().into(),
+            status: a.status.as_str().into(),
+            site_id: a.site_id.map(|s| s.0),
+            order_id: a.order_id.map(|s| s.0),
+            job_id: a.job_id,
+            recipient_id: a.recipient_id.map(|s| s.0),
+            reason: a.reason.clone(),
+            note: a.note.clone(),
+            raised_at: a.raised_at,
+            acknowledged_by: a.acknowledged_by.clone(),
+            acknowledged_at: a.acknowledged_at,
+            closed_by: a.closed_by.clone(),
+            closed_at: a.closed_at,
+            close_note: a.close_note.clone(),
+        }
+    }
+}
+
+/// Alert filters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AlertQuery {
+    /// Only this kind.
+    pub kind: Option<String>,
+    /// Only this state (default: everything not closed).
+    pub status: Option<String>,
+    /// Page size (default 200).
+    pub limit: Option<i64>,
+}
+
+/// Alerts, newest first (default: open and acknowledged ones).
+#[utoipa::path(get, path = "/api/v1/alerts", tag = "alerts", params(AlertQuery),
+    responses((status = 200, body = Vec<AlertView>), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn list_alerts(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ApiQuery(q): ApiQuery<AlertQuery>,
+) -> ApiResult<Json<Vec<AlertView>>> {
+    let kind = q
+        .kind
+        .as_deref()
+        .map(|k| {
+            k.parse::<AlertKind>().map_err(|_| {
+                ApiError::field(
+                    "kind",
+                    "unknown_kind",
+                    "one of welfare, job_unassigned, medicine_failed, partner_disabled, wave_missed",
+                )
+            })
+        })
+        .transpose()?;
+    let status = q
+        .status
+        .as_deref()
+        .map(|k| {
+            k.parse::<AlertStatus>().map_err(|_| {
+                ApiError::field(
+                    "status",
+                    "unknown_status",
+                    "one of open, acknowledged, closed",
+                )
+            })
+        })
+        .transpose()?;
+    let alerts = state
+        .dispatch
+        .list_alerts(
+            &who,
+            AlertFilter {
+                kind,
+                status,
+                site: None,
+                limit: q.limit.unwrap_or(200),
+            },
+        )
+        .await?;
+    Ok(Json(alerts.iter().map(AlertView::from).collect()))
+}
+
+/// Someone is on it.
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/acknowledge", tag = "alerts",
+    params(("id" = Uuid, Path, description = "Alert id")),
+    responses((status = 200, body = AlertView), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn acknowledge_alert(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<AlertView>> {
+    let a = state.dispatch.handle_alert(&who, AlertId(id), None).await?;
+    Ok(Json(AlertView::from(&a)))
+}
+
+/// Handled: close with a note saying how.
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/close", tag = "alerts", request_body = NoteBody,
+    params(("id" = Uuid, Path, description = "Alert id")),
+    responses((status = 200, body = AlertView), (status = 404, body = Problem), (status = 409, body = Problem),
+              (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn close_alert(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body, _): ApiJson<NoteBody>,
+) -> ApiResult<Json<AlertView>> {
+    let a = state
+        .dispatch
+        .handle_alert(&who, AlertId(id), Some(&body.note))
+        .await?;
+    Ok(Json(AlertView::from(&a)))
+}
+
+/// A pharmacist confirms a failed medicine is back: it is queued for the next wave (a new
+/// attempt), or held for the patient to collect (attempts used up), or discarded (cold chain).
+#[utoipa::path(post, path = "/api/v1/prescriptions/{id}/return", tag = "prescriptions",
+    params(("id" = Uuid, Path, description = "Order id")),
+    responses((status = 200, body = OrderView), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn confirm_return(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<OrderView>> {
+    let order = state.dispatch.confirm_return(&who, OrderId(id)).await?;
+    Ok(Json(OrderView::new(order, who.role)))
+}
+
+/// The answer to a partner event.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventAck {
+    /// `applied`, `duplicate` (same webhook-id seen before) or `stale` (a later event already
+    /// moved things further; nothing moved back).
+    pub status: String,
+}
+
+/// Partner callbacks: `job.accepted`, `job.rejected`, `courier.assigned`, `job.picked_up`,
+/// `stop.arrived`, `stop.delivered`, `stop.failed`, `courier.location`. Authenticated by the
+/// partner's token and signed per Standard Webhooks with the partner's inbound secret.
+#[utoipa::path(post, path = "/partner/v1/events", tag = "partner",
+    responses((status = 200, body = EventAck), (status = 400, body = Problem), (status = 401, body = Problem),
+              (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
+              (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn partner_events(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    headers: HeaderMap,
+    req: Request,
+) -> ApiResult<Json<EventAck>> {
+    let Some(partner) = who.partner_id.filter(|_| who.role == Role::Partner) else {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Not allowed for this role",
+            "only a partner token may post partner events",
+        ));
+    };
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !ct
+        .trim()
+        .to_ascii_lowercase()
+        .starts_with("application/json")
+    {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Unsupported content type",
+            "expected Content-Type: application/json",
+        ));
+    }
+    let body = read_body(req, &state).await?;
+    let now = crate::clock::now();
+    let secrets = state.dispatch.partner_inbound_secrets(partner).await?;
+    let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    let webhook_id = verify_headers(&refs, &headers, &body, now.timestamp())
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_signature",
+                "Signature not accepted",
+                e.to_string(),
+            )
+        })?
+        .to_owned();
+    let event = InboundEvent::parse(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_event",
+            "The event is not understood",
+            e.to_string(),
+        )
+    })?;
+    let text = String::from_utf8_lossy(&body);
+    match state
+        .dispatch
+        .partner_event(partner, &webhook_id, &event, &text, now)
+        .await
+    {
+        Ok(outcome) => {
+            metrics::counter!("antar_partner_events_total", "type" => event.type_name(), "outcome" => outcome.as_str())
+                .increment(1);
+            Ok(Json(EventAck {
+                status: outcome.as_str().into(),
+            }))
+        }
+        Err(e) => {
+            let code = match &e {
+                DispatchError::Invalid(errs) => errs.first().map_or("invalid", |f| f.code),
+                DispatchError::Conflict { code, .. } => code,
+                DispatchError::NotFound(_) => "not_found",
+                _ => "error",
+            };
+            if matches!(code, "wrong_pin" | "pin_required" | "not_your_job") {
+                if let Err(err) = state
+                    .dispatch
+                    .audit_refused_event(partner, &event, code)
+                    .await
+                {
+                    tracing::error!(error = %err, "cannot audit a refused partner event");
+                }
+                tracing::warn!(%partner, code, job = %event.job_id(), "partner event refused");
+            }
+            if code == "not_your_job" {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "not_your_job",
+                    "Not your job",
+                    "this job is not held by your organisation",
+                ));
+            }
+            Err(e.into())
+        }
+    }
+}
