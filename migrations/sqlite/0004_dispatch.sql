@@ -74,7 +74,9 @@ CREATE TABLE offers (
     offered_at TEXT NOT NULL,
     expires_at TEXT NOT NULL,
     decided_at TEXT,
-    reason TEXT
+    reason TEXT,
+    -- Stops this offer adds to a job already held (an urgent insertion the partner must accept).
+    added_stops TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX offers_due ON offers (status, expires_at);
 CREATE INDEX offers_job ON offers (job_id);

@@ -79,7 +79,7 @@ pub struct JobDetail {
 }
 
 /// Round a fare up to the next 500 rupiah.
-fn round_fare(idr: f64) -> u32 {
+pub(crate) fn round_fare(idr: f64) -> u32 {
     ((idr / 500.0).ceil() * 500.0).clamp(0.0, f64::from(u32::MAX)) as u32
 }
 
@@ -121,7 +121,7 @@ fn event_id() -> String {
 }
 
 /// Queue an outbound event for a partner in the caller's transaction.
-async fn queue(
+pub(crate) async fn queue(
     conn: &mut sqlx::AnyConnection,
     partner: PartnerId,
     event: OutboundEvent,
@@ -147,7 +147,10 @@ async fn queue(
 }
 
 /// The live stops of a job with their orders.
-async fn live_stops(conn: &mut sqlx::AnyConnection, job: Uuid) -> Result<Vec<(StopRow, Order)>> {
+pub(crate) async fn live_stops(
+    conn: &mut sqlx::AnyConnection,
+    job: Uuid,
+) -> Result<Vec<(StopRow, Order)>> {
     let mut out = Vec::new();
     for s in sj::stops_in(&mut *conn, job).await? {
         if s.status == StopStatus::Removed {
@@ -160,7 +163,7 @@ async fn live_stops(conn: &mut sqlx::AnyConnection, job: Uuid) -> Result<Vec<(St
 }
 
 /// Recompute what a job needs from its live stops.
-fn refresh_needs(job: &mut JobRow, stops: &[(StopRow, Order)]) {
+pub(crate) fn refresh_needs(job: &mut JobRow, stops: &[(StopRow, Order)]) {
     job.needs_cold_box = stops
         .iter()
         .any(|(_, o)| o.cold_chain_max_minutes.is_some());
@@ -172,7 +175,7 @@ fn refresh_needs(job: &mut JobRow, stops: &[(StopRow, Order)]) {
 }
 
 /// The courier-safe stop list of a job.
-fn wire_stops(stops: &[(StopRow, Order)]) -> Vec<Stop> {
+pub(crate) fn wire_stops(stops: &[(StopRow, Order)]) -> Vec<Stop> {
     stops
         .iter()
         .filter_map(|(s, o)| {
@@ -480,6 +483,7 @@ impl Dispatch {
             expires_at,
             decided_at: None,
             reason: None,
+            added_stops: Vec::new(),
         };
         sj::insert_offer(&mut *conn, &offer).await?;
         job.status = JobStatus::Offered;
@@ -581,7 +585,8 @@ impl Dispatch {
         } else {
             sj::decide_offer(&mut *conn, offer.id, OfferStatus::Rejected, reason, now).await?;
             if job.status.is_held() {
-                // A refused update of an accepted job: the job goes on as it was before.
+                // A refused update of a held job: it goes on as it was before.
+                self.undo_added_stops_in(&mut *conn, &offer, now).await?;
                 return Ok(());
             }
             self.offer_next_in(&mut *conn, &mut job, now, &actor)
@@ -771,6 +776,7 @@ impl Dispatch {
             expires_at,
             decided_at: job.status.is_held().then_some(now),
             reason: None,
+            added_stops: Vec::new(),
         };
         sj::insert_offer(&mut *conn, &offer).await?;
         job.updated_at = now;

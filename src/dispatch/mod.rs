@@ -13,6 +13,7 @@ pub mod meals;
 pub mod outbox;
 pub mod planning;
 pub mod recipients;
+pub mod urgent;
 pub mod waves;
 
 use std::sync::Arc;

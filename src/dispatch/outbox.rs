@@ -236,7 +236,7 @@ impl OutboxWorker {
             tokio::select! {
                 () = &mut shutdown => break,
                 () = notify.notified() => {},
-                () = tokio::time::sleep(Duration::from_secs(1)) => {},
+                () = tokio::time::sleep(crate::clock::real_duration(Duration::from_secs(1)).max(Duration::from_millis(20))) => {},
             }
         }
     }

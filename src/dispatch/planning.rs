@@ -385,10 +385,32 @@ fn plan_blocking(
                 departure: at(t0, s.departure),
             });
         }
+        // The solver leaves as late as the windows allow; medicine should leave as soon as every
+        // parcel is ready, which keeps every window and leaves room for urgent insertions.
+        let mut departure = at(t0, r.departure);
+        if r.stops
+            .iter()
+            .all(|s| planned[s.job].0.kind == OrderKind::Medicine)
+        {
+            let ready = r
+                .stops
+                .iter()
+                .map(|s| planned[s.job].0.window.start())
+                .max()
+                .unwrap_or(departure);
+            if ready < departure {
+                let early = departure - ready;
+                departure = ready;
+                for s in &mut stops {
+                    s.eta -= early;
+                    s.departure -= early;
+                }
+            }
+        }
         preview.cost_idr += r.cost.total;
         preview.routes.push(PlannedRoute {
             site_id,
-            departure: at(t0, r.departure),
+            departure,
             stops,
             distance_m: r.distance,
             duration_s: r.duration,

@@ -104,6 +104,8 @@ pub struct TickReport {
     pub waves_run: usize,
     /// Waves found missed.
     pub waves_missed: usize,
+    /// Urgent orders placed (inserted into a job or planned at once).
+    pub urgent: usize,
 }
 
 /// The principal the scheduler acts as (in the audit log: `admin:scheduler`).
@@ -127,6 +129,23 @@ impl Dispatch {
         };
         if self.roads.is_none() {
             return Ok(report);
+        }
+        // Urgent orders waiting: each is placed once per time it became ready.
+        for (order, site, ready_since) in self.store.urgent_ready_orders(50).await? {
+            let mut tx = self.store.begin().await?;
+            if !sj::claim_wave(&mut tx, site, ready_since, now).await? {
+                continue;
+            }
+            tx.commit().await?;
+            let outcome = self.dispatch_urgent(order).await;
+            let mut tx = self.store.begin().await?;
+            let done = match &outcome {
+                Ok(o) => format!("urgent {order}: {o:?}"),
+                Err(e) => format!("urgent {order} failed: {e}"),
+            };
+            sj::finish_wave(&mut tx, site, ready_since, None, &done).await?;
+            tx.commit().await?;
+            report.urgent += 1;
         }
         let who = scheduler();
         for site in self.store.sites().await? {
@@ -237,9 +256,12 @@ impl Dispatch {
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "dispatcher timers failed; retrying"),
             }
+            // Every 2 s of (possibly simulated) time, at most 20 times a second.
+            let pause =
+                crate::clock::real_duration(Duration::from_secs(2)).max(Duration::from_millis(50));
             tokio::select! {
                 () = &mut shutdown => break,
-                () = tokio::time::sleep(Duration::from_secs(1)) => {},
+                () = tokio::time::sleep(pause) => {},
             }
         }
     }

@@ -147,6 +147,8 @@ pub struct OfferRow {
     pub decided_at: Option<DateTime<Utc>>,
     /// The partner's reason, or why it ended.
     pub reason: Option<String>,
+    /// Stops this offer adds to a job the partner already holds.
+    pub added_stops: Vec<Uuid>,
 }
 
 /// An alert for staff.
@@ -456,7 +458,8 @@ pub async fn live_stop_of_order(
 /// Store an offer.
 pub async fn insert_offer(conn: &mut AnyConnection, o: &OfferRow) -> Result<()> {
     sqlx::query(
-        "INSERT INTO offers (id, job_id, partner_id, status, offered_at, expires_at, round, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO offers (id, job_id, partner_id, status, offered_at, expires_at, round, decided_at, added_stops) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(o.id.to_string())
     .bind(o.job_id.to_string())
@@ -466,6 +469,7 @@ pub async fn insert_offer(conn: &mut AnyConnection, o: &OfferRow) -> Result<()> 
     .bind(ts(o.expires_at))
     .bind(o.round)
     .bind(o.decided_at.map(ts))
+    .bind(serde_json::to_string(&o.added_stops).unwrap_or_else(|_| "[]".into()))
     .execute(conn)
     .await?;
     Ok(())
@@ -502,11 +506,11 @@ fn offer_from_row(r: &AnyRow) -> Result<OfferRow> {
         expires_at: parse_ts("expires_at", &r.text("expires_at")?)?,
         decided_at: opt_ts(r, "decided_at")?,
         reason: r.opt_text("reason")?,
+        added_stops: json_col("added_stops", &r.text("added_stops")?)?,
     })
 }
 
-const OFFER_COLS: &str =
-    "id, job_id, partner_id, round, status, offered_at, expires_at, decided_at, reason";
+const OFFER_COLS: &str = "id, job_id, partner_id, round, status, offered_at, expires_at, decided_at, reason, added_stops";
 
 /// Read an offer inside a transaction.
 pub async fn offer_in(conn: &mut AnyConnection, id: Uuid) -> Result<OfferRow> {
@@ -863,6 +867,29 @@ impl Store {
             .fetch_one(self.reader())
             .await?;
         r.opt_text("waves")
+    }
+
+    /// Urgent orders waiting in `ready` with a location: (order, site, when it became ready).
+    pub async fn urgent_ready_orders(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<(OrderId, SiteId, DateTime<Utc>)>> {
+        let rows = sqlx::query(
+            "SELECT id, site_id, updated_at FROM orders WHERE status = 'ready' AND priority = 'urgent' \
+             AND lat IS NOT NULL ORDER BY updated_at LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    parse_col("id", &r.text("id")?)?,
+                    parse_col("site_id", &r.text("site_id")?)?,
+                    parse_ts("updated_at", &r.text("updated_at")?)?,
+                ))
+            })
+            .collect()
     }
 
     /// Count of jobs per state (for metrics and the demo report).

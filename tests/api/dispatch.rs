@@ -464,3 +464,86 @@ with_town! {
         assert_eq!(job(&app, &job_id).await["job"]["status"], "cancelled");
     }
 }
+
+with_town! {
+    async fn a_kitchen_wave_runs_once_and_a_wave_missed_too_long_ago_alerts_staff(app) {
+        use antar::dispatch::waves::WaveSettings;
+        let (url, _mock) = mock_partner(vec![]).await;
+        partner(&app, "Ojek Sehat", &url, 1, false).await;
+        let social = app.token("social_worker", None).await;
+        let kitchen = app.site("kitchen", "Warung Bu Tin", -8.22, 114.352).await;
+        let r = app.post("/api/v1/recipients", &social,
+            &json!({"name": "Mbah Darmi", "location": {"lat": -8.212, "lon": 114.34}})).await;
+        let recipient = body(r).await["id"].as_str().unwrap().to_owned();
+        app.post("/api/v1/enrolments", &social,
+            &json!({"recipient_id": recipient, "kitchen_id": kitchen, "start_date": "2031-03-01"})).await;
+        let settings = WaveSettings { time_limit: std::time::Duration::from_millis(100), ..WaveSettings::default() };
+        // 09:29 WIB: nothing is due yet.
+        let at = |s: &str| s.parse::<chrono::DateTime<Utc>>().unwrap();
+        let r = app.dispatch.tick(at("2031-03-04T02:29:00Z"), &settings).await.unwrap();
+        assert_eq!(r.waves_run, 0);
+        // 09:31 WIB: the 09:30 wave generates the day's meals and plans them.
+        let r = app.dispatch.tick(at("2031-03-04T02:31:00Z"), &settings).await.unwrap();
+        assert_eq!(r.waves_run, 1);
+        let jobs = body(app.get("/api/v1/jobs", &app.admin).await).await;
+        assert_eq!(jobs.as_array().unwrap().len(), 1, "{jobs}");
+        // Ticking again (or on another instance) does not run it twice.
+        let r = app.dispatch.tick(at("2031-03-04T02:40:00Z"), &settings).await.unwrap();
+        assert_eq!(r.waves_run, 0);
+        // The next day the service was down until 10:30 WIB: too late for the 09:30 wave.
+        let r = app.dispatch.tick(at("2031-03-05T03:30:00Z"), &settings).await.unwrap();
+        assert_eq!((r.waves_run, r.waves_missed), (0, 1));
+        let alerts = body(app.get("/api/v1/alerts?kind=wave_missed", &social).await).await;
+        assert_eq!(alerts.as_array().unwrap().len(), 1, "{alerts}");
+        assert!(alerts[0]["note"].as_str().unwrap().contains("09:30"));
+    }
+}
+
+with_town! {
+    async fn an_urgent_prescription_joins_a_job_not_yet_picked_up_or_gets_its_own(app) {
+        use antar::dispatch::urgent::UrgentOutcome;
+        // The partner accepts the job, then refuses the change that adds the urgent stop.
+        let (url, mock) = mock_partner(vec![
+            (200, json!({"decision": "accept"})),
+            (200, json!({"decision": "reject", "reason": "kurir sudah penuh"})),
+            (200, json!({"decision": "accept"})),
+        ]).await;
+        partner(&app, "Ojek Sehat", &url, 1, false).await;
+        let (_, pharmacist, _) = pharmacy_with_orders(&app, 2, false).await;
+        let p = plan(&app).await;
+        let job_id = p["job_ids"][0].as_str().unwrap().to_owned();
+        deliver_all(&app, Utc::now()).await;
+        assert_eq!(job(&app, &job_id).await["job"]["status"], "accepted");
+        let mut urgent = prescription("Pak Darurat");
+        urgent["priority"] = json!("urgent");
+        urgent["patient"]["location"] = json!({"lat": -8.213, "lon": 114.356});
+        urgent["ready_at"] = json!("2031-03-04T02:00:00Z");
+        urgent["deliver_by"] = json!("2031-03-04T06:00:00Z");
+        let r = app.post("/api/v1/prescriptions", &pharmacist, &urgent).await;
+        let urgent_id = body(r).await["id"].as_str().unwrap().to_owned();
+        let outcome = app.dispatch.dispatch_urgent(urgent_id.parse().unwrap()).await.unwrap();
+        assert!(matches!(outcome, UrgentOutcome::Inserted { .. }), "{outcome:?}");
+        let j = job(&app, &job_id).await;
+        let live: Vec<&Value> = j["stops"].as_array().unwrap().iter().filter(|s| s["status"] != "removed").collect();
+        assert_eq!(live.len(), 3);
+        assert_eq!(order_status(&app, &urgent_id).await, "offered");
+        // The partner gets job.updated naming the added stop, and refuses it.
+        deliver_all(&app, Utc::now()).await;
+        let seen = mock.lock().unwrap().seen.clone();
+        let update: Value = serde_json::from_slice(&seen[1].1).unwrap();
+        assert_eq!(update["type"], "job.updated");
+        assert_eq!(update["data"]["added_stop_ids"].as_array().unwrap().len(), 1);
+        assert_eq!(update["data"]["stops"].as_array().unwrap().len(), 3);
+        let j = job(&app, &job_id).await;
+        assert_eq!(j["job"]["status"], "accepted", "the job goes on as before");
+        let live = j["stops"].as_array().unwrap().iter().filter(|s| s["status"] != "removed").count();
+        assert_eq!(live, 2);
+        assert_eq!(order_status(&app, &urgent_id).await, "ready");
+        // Placed again: it gets its own job, offered at once.
+        let outcome = app.dispatch.dispatch_urgent(urgent_id.parse().unwrap()).await.unwrap();
+        assert_eq!(outcome, UrgentOutcome::OwnJob);
+        assert_eq!(order_status(&app, &urgent_id).await, "offered");
+        deliver_all(&app, Utc::now()).await;
+        assert_eq!(order_status(&app, &urgent_id).await, "assigned");
+    }
+}
