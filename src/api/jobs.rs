@@ -648,3 +648,71 @@ pub async fn partner_events(
         }
     }
 }
+
+/// Report query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ReportQuery {
+    /// Local date (Asia/Jakarta by default), `YYYY-MM-DD`.
+    pub date: chrono::NaiveDate,
+}
+
+/// A day's figures.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DayReportView {
+    /// The local date.
+    pub date: chrono::NaiveDate,
+    /// Orders whose window starts that day.
+    pub orders: i64,
+    /// By status.
+    #[schema(value_type = Object)]
+    pub orders_by_status: std::collections::BTreeMap<String, i64>,
+    /// By kind.
+    #[schema(value_type = Object)]
+    pub orders_by_kind: std::collections::BTreeMap<String, i64>,
+    /// Handed over within the window.
+    pub delivered_on_time: i64,
+    /// Handed over after the window.
+    pub delivered_late: i64,
+    /// Failed handovers.
+    pub failed_handovers: i64,
+    /// Alerts raised, by kind.
+    #[schema(value_type = Object)]
+    pub alerts_by_kind: std::collections::BTreeMap<String, i64>,
+    /// Partner offers by outcome.
+    #[schema(value_type = Object)]
+    pub offers_by_status: std::collections::BTreeMap<String, i64>,
+    /// Jobs by status.
+    #[schema(value_type = Object)]
+    pub jobs_by_status: std::collections::BTreeMap<String, i64>,
+    /// Estimated fares of the jobs partners took, rupiah.
+    pub fares_idr: f64,
+    /// Rupiah per handed-over order.
+    pub cost_per_delivery_idr: Option<f64>,
+}
+
+/// A day's figures: deliveries on time and late, failures, alerts, offers, cost per delivery.
+#[utoipa::path(get, path = "/api/v1/reports/day", tag = "reports", params(ReportQuery),
+    responses((status = 200, body = DayReportView), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn day_report(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ApiQuery(q): ApiQuery<ReportQuery>,
+) -> ApiResult<Json<DayReportView>> {
+    let f = state.dispatch.day_report(&who, q.date).await?;
+    Ok(Json(DayReportView {
+        date: q.date,
+        orders: f.orders(),
+        delivered_on_time: f.delivered_on_time,
+        delivered_late: f.delivered_late,
+        failed_handovers: f.failed_handovers,
+        cost_per_delivery_idr: f.cost_per_delivery_idr().map(f64::round),
+        fares_idr: f.fares_idr.round(),
+        orders_by_status: f.orders_by_status,
+        orders_by_kind: f.orders_by_kind,
+        alerts_by_kind: f.alerts_by_kind,
+        offers_by_status: f.offers_by_status,
+        jobs_by_status: f.jobs_by_status,
+    }))
+}

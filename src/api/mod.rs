@@ -90,6 +90,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(jobs::close_alert))
         .routes(routes!(jobs::confirm_return))
         .routes(routes!(jobs::partner_events))
+        .routes(routes!(jobs::day_report))
         .routes(routes!(admin::create_site))
         .routes(routes!(admin::update_site))
         .routes(routes!(admin::list_sites))

@@ -823,6 +823,22 @@ impl Dispatch {
         Ok(self.store.jobs(&f).await?)
     }
 
+    /// Figures for a local date: delivered on time or late, failed, alerts, offers, cost.
+    pub async fn day_report(
+        &self,
+        who: &Principal,
+        date: chrono::NaiveDate,
+    ) -> Result<crate::store::reports::DayFigures> {
+        require(who, &[Role::Admin, Role::SocialWorker, Role::Pharmacist])?;
+        let from = crate::domain::time::local_to_utc(date, chrono::NaiveTime::MIN, self.tz);
+        let until = crate::domain::time::local_to_utc(
+            date.succ_opt().unwrap_or(date),
+            chrono::NaiveTime::MIN,
+            self.tz,
+        );
+        Ok(self.store.day_figures(from, until).await?)
+    }
+
     /// A stored plan (staff).
     pub async fn plan(&self, who: &Principal, id: PlanId) -> Result<(PlanRow, Vec<JobRow>)> {
         require(who, &[Role::Admin, Role::SocialWorker, Role::Pharmacist])?;

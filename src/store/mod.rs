@@ -26,6 +26,7 @@ pub mod orders;
 pub mod outbox;
 pub mod partners;
 pub mod recipients;
+pub mod reports;
 pub mod sites;
 
 use std::fs::File;

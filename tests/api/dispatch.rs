@@ -399,6 +399,15 @@ with_town! {
         let o = body(r).await;
         assert_eq!(o["status"], "ready");
         assert_eq!(o["attempt"], 2);
+        // The day's figures (local date of the windows).
+        let r = body(app.get("/api/v1/reports/day?date=2031-03-04", &app.admin).await).await;
+        assert_eq!(r["orders"], 2, "{r}");
+        assert_eq!(r["delivered_on_time"], 1, "{r}");
+        assert_eq!(r["delivered_late"], 0, "{r}");
+        assert_eq!(r["failed_handovers"], 1, "{r}");
+        assert_eq!(r["alerts_by_kind"]["medicine_failed"], 1, "{r}");
+        assert_eq!(r["offers_by_status"]["accepted"], 1, "{r}");
+        assert!(r["cost_per_delivery_idr"].as_f64().unwrap() > 0.0, "{r}");
     }
 
     async fn a_meal_not_handed_over_raises_a_welfare_alert_that_staff_close(app) {
