@@ -697,3 +697,77 @@ async fn the_same_seed_gives_the_same_courier_and_outcomes_for_the_same_job() {
     }
     assert_eq!(runs[0], runs[1]);
 }
+
+#[test]
+fn the_command_serves_until_sigterm_and_prints_its_stats() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let help = Command::new(env!("CARGO_BIN_EXE_antar"))
+        .args(["partner-sim", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("Example:") && help.contains("--outbound-secret"),
+        "{help}"
+    );
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_antar"))
+        .args([
+            "partner-sim",
+            "--listen",
+            "127.0.0.1:0",
+            "--antar-url",
+            "http://127.0.0.1:9",
+            "--token",
+            TOKEN,
+            "--outbound-secret",
+            OUTBOUND,
+            "--inbound-secret",
+            INBOUND,
+            "--graph",
+            "none",
+        ])
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().expect("a ready line").unwrap();
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:") && !w.ends_with(":9"))
+        .expect("the webhook URL")
+        .to_owned();
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let status = rt.block_on(async {
+        antar::crypto::install_tls_provider();
+        reqwest::Client::new()
+            .post(&url)
+            .body("{}")
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(status, 401);
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "{exit:?}");
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(
+        rest.iter().any(|l| l.contains("tanda tangan salah: 1")),
+        "{rest:?}"
+    );
+}
