@@ -6,15 +6,16 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use antar::domain::{LatLon, OrderKind, TimeWindow};
 use antar::partnersim::{PartnerSim, PinBook, SimConfig, SimHandle};
 use antar::webhooks::outbound::{
-    CancelReason, Envelope, Gender, Handling, Handover, JobCancelled, JobId, JobOffered, OfferId,
-    OfferWithdrawn, OutboundEvent, ParcelCode, Pickup, RecipientLabel, Stop, StopId,
-    WithdrawReason,
+    CancelReason, Envelope, Gender, Handling, Handover, JobCancelled, JobId, JobOffered,
+    JobUpdated, OfferId, OfferWithdrawn, OutboundEvent, ParcelCode, Pickup, RecipientLabel, Stop,
+    StopId, WithdrawReason,
 };
 use antar::webhooks::signature_header;
 use axum::body::Bytes;
@@ -53,6 +54,12 @@ struct Antar {
     seen_ids: Arc<Mutex<Vec<String>>>,
     /// Parcel code → the PIN antar stored; a different PIN is refused 422.
     pins: Arc<HashMap<String, String>>,
+    /// Answer this many requests `503` before taking any (an antar restarting).
+    unavailable: Arc<AtomicUsize>,
+    /// Refuse events of this type with `409`.
+    refuse: Option<&'static str>,
+    /// The `webhook-id` of every request that got past authentication, retries included.
+    attempts: Arc<Mutex<Vec<String>>>,
 }
 
 impl Antar {
@@ -116,6 +123,17 @@ async fn receive(
         );
     }
     let id = headers["webhook-id"].to_str().unwrap().to_owned();
+    antar.attempts.lock().unwrap().push(id.clone());
+    let down = antar
+        .unavailable
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok();
+    if down {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({"type": "unavailable"})),
+        );
+    }
     {
         let mut seen = antar.seen_ids.lock().unwrap();
         if seen.contains(&id) {
@@ -125,6 +143,9 @@ async fn receive(
     }
     let event: Value = serde_json::from_slice(&body).expect("callbacks are JSON");
     let mut status = StatusCode::OK;
+    if antar.refuse.is_some_and(|t| event["type"] == t) {
+        status = StatusCode::CONFLICT;
+    }
     if event["type"] == "stop.delivered"
         && let Some(pin) = event["proof"]["pin"].as_str()
         && antar.pins.values().all(|p| p != pin)
@@ -138,11 +159,7 @@ async fn receive(
     (status, axum::Json(json!({})))
 }
 
-async fn spawn_antar(pins: HashMap<String, String>) -> (String, Antar) {
-    let antar = Antar {
-        pins: Arc::new(pins),
-        ..Antar::default()
-    };
+async fn spawn_antar(antar: Antar) -> (String, Antar) {
     let app = axum::Router::new()
         .route("/partner/v1/events", axum::routing::post(receive))
         .with_state(antar.clone());
@@ -162,11 +179,24 @@ async fn spawn(
     pins: &[(&str, &str)],
     tune: impl FnOnce(&mut SimConfig),
 ) -> (SimHandle, Antar, reqwest::Client) {
+    spawn_with(Antar::default(), pins, tune).await
+}
+
+/// [`spawn`] with a fake antar that behaves as `antar` says.
+async fn spawn_with(
+    antar: Antar,
+    pins: &[(&str, &str)],
+    tune: impl FnOnce(&mut SimConfig),
+) -> (SimHandle, Antar, reqwest::Client) {
     let book: HashMap<String, String> = pins
         .iter()
         .map(|(c, p)| (c.to_string(), p.to_string()))
         .collect();
-    let (antar_url, antar) = spawn_antar(book.clone()).await;
+    let (antar_url, antar) = spawn_antar(Antar {
+        pins: Arc::new(book.clone()),
+        ..antar
+    })
+    .await;
     let mut config = SimConfig::new(
         "127.0.0.1:0".parse::<SocketAddr>().unwrap(),
         antar_url,
@@ -696,6 +726,174 @@ async fn the_same_seed_gives_the_same_courier_and_outcomes_for_the_same_job() {
         sim.shutdown().await;
     }
     assert_eq!(runs[0], runs[1]);
+}
+
+#[tokio::test]
+async fn callbacks_are_retried_with_the_same_webhook_id_while_antar_is_unavailable() {
+    let antar = Antar {
+        unavailable: Arc::new(AtomicUsize::new(2)),
+        ..Antar::default()
+    };
+    let (sim, antar, client) = spawn_with(antar, &[], |_| {}).await;
+    let job = offer(1, Handover::InPerson);
+    let body = envelope(OutboundEvent::JobOffered(job.clone()));
+    assert_eq!(
+        post(&client, &sim, Some(OUTBOUND), &msg_id(), &body)
+            .await
+            .0,
+        200
+    );
+    sim.wait_idle().await;
+
+    let attempts = antar.attempts.lock().unwrap().clone();
+    // The first event was tried three times under one id; every other event once.
+    assert_eq!(attempts[0], attempts[1]);
+    assert_eq!(attempts[1], attempts[2]);
+    assert_ne!(attempts[2], attempts[3]);
+    let events = antar.taken();
+    assert_eq!(attempts.len(), events.len() + 2);
+    assert_seq_in_order(&events, job.job_id);
+    assert_eq!(events[0]["type"], "courier.assigned");
+    let stats = sim.stats();
+    assert_eq!((stats.events_lost, stats.jobs_completed), (0, 1));
+}
+
+#[tokio::test]
+async fn a_courier_that_antar_refuses_does_not_ride() {
+    let antar = Antar {
+        refuse: Some("courier.assigned"),
+        ..Antar::default()
+    };
+    let (sim, antar, client) = spawn_with(antar, &[], |_| {}).await;
+    let job = offer(2, Handover::InPerson);
+    let body = envelope(OutboundEvent::JobOffered(job.clone()));
+    assert_eq!(
+        post(&client, &sim, Some(OUTBOUND), &msg_id(), &body)
+            .await
+            .0,
+        200
+    );
+    sim.wait_idle().await;
+
+    let events = antar.events();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(
+        (events[0].status, events[0].body["type"].as_str()),
+        (409, Some("courier.assigned"))
+    );
+    let stats = sim.stats();
+    assert_eq!(stats.events_refused.get(&409), Some(&1));
+    assert_eq!(stats.jobs_completed, 0);
+}
+
+#[tokio::test]
+async fn job_updated_is_a_new_offer_only_for_a_known_job_not_yet_picked_up() {
+    // Real time: the courier is still being found when the update arrives.
+    let (sim, _antar, client) = spawn(&[], |c| c.time_scale = 1.0).await;
+    let job = offer(2, Handover::InPerson);
+    let update = |stops: Vec<Stop>| {
+        envelope(OutboundEvent::JobUpdated(JobUpdated {
+            job_id: job.job_id,
+            offer_id: OfferId(Uuid::now_v7()),
+            offer_expires_at: Utc::now() + Duration::minutes(2),
+            added_stop_ids: vec![],
+            removed_stop_ids: vec![job.stops[1].stop_id],
+            stops,
+            fare_cap_idr: Some(30_000),
+        }))
+    };
+    let (status, answer) = post(&client, &sim, Some(OUTBOUND), &msg_id(), &update(vec![])).await;
+    assert_eq!(status, 200);
+    assert_eq!(answer["decision"], "reject", "an unknown job: {answer}");
+
+    let body = envelope(OutboundEvent::JobOffered(job.clone()));
+    assert_eq!(
+        post(&client, &sim, Some(OUTBOUND), &msg_id(), &body)
+            .await
+            .0,
+        200
+    );
+    let (status, answer) = post(
+        &client,
+        &sim,
+        Some(OUTBOUND),
+        &msg_id(),
+        &update(job.stops[..1].to_vec()),
+    )
+    .await;
+    assert_eq!((status, answer), (200, json!({"decision": "accept"})));
+    let stats = sim.stats();
+    assert_eq!((stats.offers_received, stats.offers_accepted), (3, 2));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn job_updated_after_pickup_is_rejected() {
+    let (sim, _antar, client) = spawn(&[], |_| {}).await;
+    let job = offer(1, Handover::InPerson);
+    let body = envelope(OutboundEvent::JobOffered(job.clone()));
+    assert_eq!(
+        post(&client, &sim, Some(OUTBOUND), &msg_id(), &body)
+            .await
+            .0,
+        200
+    );
+    sim.wait_idle().await;
+    let update = envelope(OutboundEvent::JobUpdated(JobUpdated {
+        job_id: job.job_id,
+        offer_id: OfferId(Uuid::now_v7()),
+        offer_expires_at: Utc::now() + Duration::minutes(2),
+        added_stop_ids: vec![],
+        removed_stop_ids: vec![],
+        stops: job.stops.clone(),
+        fare_cap_idr: None,
+    }));
+    let (status, answer) = post(&client, &sim, Some(OUTBOUND), &msg_id(), &update).await;
+    assert_eq!(status, 200);
+    assert_eq!(answer["decision"], "reject");
+    assert!(
+        answer["reason"].as_str().unwrap().contains("diambil"),
+        "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn on_the_road_graph_every_reported_position_is_on_a_road() {
+    let town =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/roads/banyuwangi-town.osm");
+    let graph = tokio::task::spawn_blocking(move || {
+        antar::roads::import(&town, &antar::roads::ImportOptions::default())
+            .unwrap()
+            .0
+    })
+    .await
+    .unwrap();
+    let graph = Arc::new(graph);
+    let for_sim = graph.clone();
+    let (sim, antar, client) = spawn(&[], move |c| c.graph = Some(for_sim)).await;
+    let job = offer(3, Handover::InPerson);
+    let body = envelope(OutboundEvent::JobOffered(job.clone()));
+    assert_eq!(
+        post(&client, &sim, Some(OUTBOUND), &msg_id(), &body)
+            .await
+            .0,
+        200
+    );
+    sim.wait_idle().await;
+
+    let events = antar.taken();
+    assert_seq_in_order(&events, job.job_id);
+    let positions: Vec<LatLon> = events
+        .iter()
+        .filter(|e| e["type"] == "courier.location")
+        .map(|e| serde_json::from_value(e["location"].clone()).unwrap())
+        .collect();
+    assert_eq!(positions.len(), 3 * (1 + job.stops.len()));
+    for p in positions {
+        let off = graph.snap(p).unwrap().distance_m;
+        assert!(off < 1.0, "{p:?} is {off} m from the nearest road");
+    }
+    assert_eq!(sim.stats().jobs_completed, 1);
 }
 
 #[test]
