@@ -18,6 +18,8 @@
 //!   courier may see, and nothing more), retry policy and the HTTP sender.
 //! - [`crypto`]: tokens, webhook secrets, encryption of stored secrets.
 //! - [`clock`]: the process clock (system, or scaled for `antar demo`).
+//! - [`partnersim`]: a ride-hailing partner simulator that speaks the webhook contract (an
+//!   outside party: HTTP only).
 //! - [`config`], [`telemetry`], [`app`], [`cli`]: settings, logs/metrics, wiring, commands.
 
 #![forbid(unsafe_code)]
@@ -30,6 +32,7 @@ pub mod config;
 pub mod crypto;
 pub mod dispatch;
 pub mod domain;
+pub mod partnersim;
 pub mod planner;
 pub mod roads;
 pub mod store;

@@ -4,6 +4,7 @@
 //! May use everything; nothing depends on it but `main`.
 
 pub mod graph;
+pub mod partnersim;
 pub mod solve;
 
 use std::path::PathBuf;
@@ -81,6 +82,8 @@ pub enum Command {
     /// Print the effective settings (secrets masked).
     #[command(after_help = "Example:\n  ANTAR_LISTEN=0.0.0.0:80 antar config")]
     Config,
+    /// Run a simulated ride-hailing partner that speaks antar's webhook contract.
+    PartnerSim(partnersim::PartnerSimArgs),
 }
 
 /// Import commands.
@@ -181,6 +184,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", s.masked_toml());
             Ok(())
         }
+        Command::PartnerSim(args) => partnersim::run(args).await,
     }
 }
 
