@@ -18,6 +18,7 @@
 //!   courier may see, and nothing more), retry policy and the HTTP sender.
 //! - [`crypto`]: tokens, webhook secrets, encryption of stored secrets.
 //! - [`clock`]: the process clock (system, or scaled for `antar demo`).
+//! - [`demo`]: the fixture scenario (a day in Banyuwangi town) and its loader, over `dispatch`.
 //! - [`config`], [`telemetry`], [`app`], [`cli`]: settings, logs/metrics, wiring, commands.
 
 #![forbid(unsafe_code)]
@@ -28,6 +29,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod crypto;
+pub mod demo;
 pub mod dispatch;
 pub mod domain;
 pub mod planner;
