@@ -20,6 +20,7 @@
 //! - [`clock`]: the process clock (system, or scaled for `antar demo`).
 //! - [`partnersim`]: a ride-hailing partner simulator that speaks the webhook contract (an
 //!   outside party: HTTP only).
+//! - [`demo`]: the fixture scenario (a day in Banyuwangi town) and its loader, over `dispatch`.
 //! - [`config`], [`telemetry`], [`app`], [`cli`]: settings, logs/metrics, wiring, commands.
 
 #![forbid(unsafe_code)]
@@ -30,6 +31,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod crypto;
+pub mod demo;
 pub mod dispatch;
 pub mod domain;
 pub mod partnersim;
