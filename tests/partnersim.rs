@@ -255,6 +255,7 @@ fn offer(stops: usize, handover: Handover) -> JobOffered {
                 window: window.clone(),
                 parcel_code: ParcelCode::parse(&format!("RB-{}X{i}", 7 + i)).unwrap(),
                 parcel_count: 1,
+                handover,
             })
             .collect(),
         fare_cap_idr: Some(45_000),

@@ -286,6 +286,7 @@ async fn the_loaded_day_plans_nearly_every_ready_order() {
                 date: Some(day()),
                 time_limit: Duration::from_millis(300),
                 seed: 7,
+                ready_before: None,
             },
         )
         .await

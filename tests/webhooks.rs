@@ -787,6 +787,7 @@ fn sample_stops() -> Vec<Stop> {
             window: window(2, 30, 3, 30),
             parcel_code: ParcelCode::parse("RB-7K3Q").unwrap(),
             parcel_count: 1,
+            handover: Handover::Pin,
         },
         Stop {
             stop_id: StopId(uuid(0x52)),
@@ -798,6 +799,7 @@ fn sample_stops() -> Vec<Stop> {
             window: window(2, 30, 4, 0),
             parcel_code: ParcelCode::parse("RB-9M2X").unwrap(),
             parcel_count: 2,
+            handover: Handover::InPerson,
         },
     ]
 }

@@ -202,6 +202,7 @@ pub async fn create_plan(
         date: body.date,
         time_limit: Duration::from_millis(limit),
         seed: body.seed.unwrap_or(1),
+        ready_before: None,
     };
     if body.dry_run {
         return Ok(Json(state.dispatch.preview_plan(&who, req).await?.into()));

@@ -84,6 +84,36 @@ pub enum Command {
     Config,
     /// Run a simulated ride-hailing partner that speaks antar's webhook contract.
     PartnerSim(partnersim::PartnerSimArgs),
+    /// Play a whole day end to end: antar on embedded defaults with the fixture scenario
+    /// (2 hospital pharmacies, 12 kitchens, ~300 elders, a day's prescriptions) and two
+    /// simulated partners, on a fast clock; then print the day's figures.
+    #[command(
+        after_help = "Examples:\n  antar demo                 # the day in about 100 s, then figures\n  antar demo --serve         # then keep serving on 127.0.0.1:8080\n  antar demo --speed 120     # slower, to watch"
+    )]
+    Demo(DemoArgs),
+}
+
+/// `antar demo` options.
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Simulated seconds per real second.
+    #[arg(long, default_value_t = 480.0)]
+    pub speed: f64,
+    /// Local date to play (default: today; Monday when today is a Sunday).
+    #[arg(long)]
+    pub date: Option<chrono::NaiveDate>,
+    /// Keep serving after the day (the dashboard and API stay up until ctrl-c).
+    #[arg(long)]
+    pub serve: bool,
+    /// Address to listen on (default with --serve: the configured one, else any free port).
+    #[arg(long)]
+    pub listen: Option<String>,
+    /// Database (default: a fresh sqlite://antar-demo.db, replaced on every run).
+    #[arg(long = "database")]
+    pub database: Option<String>,
+    /// Seed for the simulated partners' decisions.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 /// Import commands.
@@ -185,6 +215,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::PartnerSim(args) => partnersim::run(args).await,
+        Command::Demo(args) => demo(config, args).await,
     }
 }
 
@@ -251,4 +282,33 @@ async fn import_prescriptions(
             report.rejected.len()
         )
     }
+}
+
+async fn demo(config: Option<&std::path::Path>, args: DemoArgs) -> anyhow::Result<()> {
+    let mut s = settings(config, None, None)?;
+    match args.database {
+        Some(url) => s.database.url = url,
+        None => {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("antar-demo.db{suffix}"));
+            }
+            s.database.url = "sqlite://antar-demo.db".into();
+        }
+    }
+    match (args.listen, args.serve) {
+        (Some(l), _) => s.server.listen = l,
+        (None, false) => s.server.listen = "127.0.0.1:0".into(),
+        (None, true) => {}
+    }
+    let opts = crate::demo::run::DemoOptions {
+        speed: args.speed,
+        date: args.date,
+        serve: args.serve,
+        seed: args.seed,
+        ..Default::default()
+    };
+    if !(1.0..=10_000.0).contains(&opts.speed) {
+        anyhow::bail!("--speed must be between 1 and 10000, got {}", opts.speed);
+    }
+    crate::demo::run::run(s, opts).await.map(|_| ())
 }

@@ -193,6 +193,11 @@ pub(crate) fn wire_stops(stops: &[(StopRow, Order)]) -> Vec<Stop> {
                 window: o.window,
                 parcel_code: ParcelCode::parse(&s.parcel_code).unwrap_or_else(|_| parcel_code(o)),
                 parcel_count: u32::try_from(o.meal_tins.max(o.parcels).max(1)).unwrap_or(1),
+                handover: if o.controlled {
+                    Handover::Pin
+                } else {
+                    Handover::InPerson
+                },
             })
         })
         .collect()

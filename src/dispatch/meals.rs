@@ -21,7 +21,7 @@ use crate::store::orders::{Inserted, insert_order};
 use crate::store::{self, audit, now};
 
 /// Seconds at the door for a meal handover (swap the tins, a word with the recipient).
-const MEAL_SERVICE_S: i64 = 120;
+const MEAL_SERVICE_S: i64 = 180;
 
 /// What generating a day did.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -38,7 +38,17 @@ pub struct PlanRequest {
     pub time_limit: Duration,
     /// Solver seed (same input and seed, same plan when the budget is not the limit).
     pub seed: u64,
+    /// Only orders ready (window opening) before this instant: a wave plans what is ready by
+    /// the next wave and leaves later orders for later waves.
+    pub ready_before: Option<DateTime<Utc>>,
 }
+
+/// Time a partner needs to accept and send a courier: no route leaves sooner after planning.
+const LEAD_TIME: chrono::Duration = chrono::Duration::minutes(10);
+
+/// Arrivals are planned this much before a window closes, so a courier who is a little slower
+/// than the road graph at every door still arrives in time.
+const PROMISE_MARGIN_S: f64 = 10.0 * 60.0;
 
 /// One planned stop.
 #[derive(Debug, Clone)]
@@ -193,6 +203,13 @@ impl Dispatch {
             .map(|s| (s.id, s))
             .collect();
         let fleet = self.fleet().await?;
+        let orders: Vec<Order> = match req.ready_before {
+            Some(t) => orders
+                .into_iter()
+                .filter(|o| o.window.start() < t)
+                .collect(),
+            None => orders,
+        };
         let n_orders = orders.len();
         let started = Instant::now();
         let (preview, matrix_ms, solve_ms) = tokio::task::spawn_blocking(move || {
@@ -293,6 +310,8 @@ fn plan_blocking(
         .unwrap_or_else(Utc::now)
         - chrono::Duration::hours(1);
     let secs = |d: DateTime<Utc>| (d - t0).num_milliseconds() as f64 / 1000.0;
+    // No route leaves before the partner can get a courier to the site.
+    let earliest = secs(crate::clock::now() + LEAD_TIME).max(0.0);
     let horizon = planned
         .iter()
         .map(|(o, _, _)| secs(o.window.end()))
@@ -304,9 +323,10 @@ fn plan_blocking(
             let mut j = Job::new(o.id.to_string(), *drop, 3);
             j.load = vec![o.meal_tins, o.parcels, o.cold_slots];
             j.service = o.service_s as f64;
+            let (start, end) = (secs(o.window.start()), secs(o.window.end()));
             j.windows = vec![planner::TimeWindow {
-                start: secs(o.window.start()),
-                end: secs(o.window.end()),
+                start,
+                end: (end - PROMISE_MARGIN_S).max(start),
             }];
             j.priority = match o.priority {
                 crate::domain::Priority::Urgent => planner::Priority::Urgent,
@@ -334,8 +354,8 @@ fn plan_blocking(
         v.end = None;
         v.capacity = vec![fleet.capacity, fleet.capacity, 4];
         v.shift = planner::TimeWindow {
-            start: 0.0,
-            end: horizon,
+            start: earliest.min(horizon),
+            end: horizon.max(earliest),
         };
         v.max_stops = Some(fleet.max_stops);
         v.capabilities = Capabilities(fleet.capabilities);
@@ -385,26 +405,24 @@ fn plan_blocking(
                 departure: at(t0, s.departure),
             });
         }
-        // The solver leaves as late as the windows allow; medicine should leave as soon as every
-        // parcel is ready, which keeps every window and leaves room for urgent insertions.
+        // The solver leaves as late as the windows allow. Couriers should leave as early as
+        // they can: at the first window's opening (meals) or once every parcel is ready
+        // (medicine), never before the lead time. Leaving early keeps every window (no arrival
+        // moves before its window opens) and leaves slack for slow doors and urgent insertions.
         let mut departure = at(t0, r.departure);
-        if r.stops
-            .iter()
-            .all(|s| planned[s.job].0.kind == OrderKind::Medicine)
-        {
-            let ready = r
-                .stops
-                .iter()
-                .map(|s| planned[s.job].0.window.start())
-                .max()
-                .unwrap_or(departure);
-            if ready < departure {
-                let early = departure - ready;
-                departure = ready;
-                for s in &mut stops {
-                    s.eta -= early;
-                    s.departure -= early;
-                }
+        let mut shift = departure - at(t0, earliest);
+        for (s, p) in r.stops.iter().zip(&stops) {
+            let (o, _, _) = planned[s.job];
+            shift = shift.min(p.eta - o.window.start());
+            if o.kind == OrderKind::Medicine {
+                shift = shift.min(departure - o.window.start());
+            }
+        }
+        if shift > chrono::Duration::zero() {
+            departure -= shift;
+            for s in &mut stops {
+                s.eta -= shift;
+                s.departure -= shift;
             }
         }
         preview.cost_idr += r.cost.total;

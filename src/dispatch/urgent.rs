@@ -171,6 +171,7 @@ impl Dispatch {
             date: None,
             time_limit: std::time::Duration::from_millis(300),
             seed: 1,
+            ready_before: None,
         };
         self.run_plan(&scheduler(), req, "urgent").await?;
         Ok(UrgentOutcome::OwnJob)

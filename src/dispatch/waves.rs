@@ -223,6 +223,13 @@ impl Dispatch {
                         date: Some(date),
                         time_limit: settings.time_limit,
                         seed: 1,
+                        // What is ready by the next wave (meals: the lunch window ahead).
+                        ready_before: Some(
+                            latest
+                                + chrono::Duration::minutes(i64::from(
+                                    schedule.every_minutes.unwrap_or(180).max(30),
+                                )),
+                        ),
                     },
                     "wave",
                 )

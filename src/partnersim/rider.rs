@@ -191,7 +191,7 @@ async fn hand_over(shared: &Shared, job: &Job, stop: &Stop, rng: &mut StdRng) ->
         let (reason, note) = people::failure(rng);
         return fail(shared, job, stop, reason, note).await;
     }
-    let proof = match job.offer.handling.handover {
+    let proof = match stop.handover {
         Handover::Pin => {
             let Some(pin) = shared.config.pins.get(stop.parcel_code.as_str()) else {
                 return fail(

@@ -243,7 +243,9 @@ pub enum Handover {
     Pin,
 }
 
-/// Carrying and handover requirements.
+/// Carrying and handover requirements of the whole job: the strictest of its stops (`pin` when
+/// any stop needs one, so only partners able to do PIN handovers are offered the job). Each stop
+/// says how its own parcel is handed over.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Handling {
     /// Cold chain: at most this many minutes between pickup and handover (`null`: none).
@@ -286,6 +288,8 @@ pub struct Stop {
     pub parcel_code: ParcelCode,
     /// How many parcels (or meal tins) are for this stop.
     pub parcel_count: u32,
+    /// How this stop's parcel is handed over (`pin` only for controlled medicine).
+    pub handover: Handover,
 }
 
 /// The code printed on a parcel: 1 to 16 characters from `A–Z`, `0–9` and `-`. Built through

@@ -1,0 +1,382 @@
+//! `antar demo`: antar on embedded defaults with the fixture scenario and two simulated partners,
+//! playing a whole day on a scaled clock, then the day's figures.
+//!
+//! Everything real runs: the HTTP service, the SQLite store, the outbox worker, offer expiry and
+//! planning waves on the dispatcher's timers, and the partner simulators talking to antar over
+//! loopback with signed webhooks. The only simulated parts are the partners (and the pharmacy
+//! staff who confirm returned medicine and retry jobs nobody took).
+//! Depends on everything; nothing depends on it but `cli`.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc, Weekday};
+use chrono_tz::Tz;
+
+use super::scenario::{self, Scenario};
+use crate::app::Application;
+use crate::config::Settings;
+use crate::dispatch::Dispatch;
+use crate::dispatch::jobs::{JobAction, parcel_code};
+use crate::dispatch::waves::scheduler;
+use crate::domain::time::local_to_utc;
+use crate::domain::{JobStatus, OrderStatus};
+use crate::partnersim::{PartnerSim, PinBook, SimConfig, SimHandle, SimStats};
+use crate::store::jobs::JobFilter;
+use crate::store::orders::OrderFilter;
+use crate::store::reports::DayFigures;
+
+/// How to play the day.
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    /// Simulated seconds per real second.
+    pub speed: f64,
+    /// The local date to play (default: today, or Monday when today is a Sunday).
+    pub date: Option<NaiveDate>,
+    /// Keep serving after the day.
+    pub serve: bool,
+    /// Seed for the partners' decisions.
+    pub seed: u64,
+    /// Local time the day starts.
+    pub start: NaiveTime,
+    /// Local time the day ends at the latest.
+    pub end: NaiveTime,
+}
+
+impl Default for DemoOptions {
+    fn default() -> Self {
+        Self {
+            speed: 480.0,
+            date: None,
+            serve: false,
+            seed: 1,
+            start: NaiveTime::from_hms_opt(6, 0, 0).expect("valid time"),
+            end: NaiveTime::from_hms_opt(19, 0, 0).expect("valid time"),
+        }
+    }
+}
+
+/// What the day came to.
+#[derive(Debug, Clone)]
+pub struct DemoReport {
+    /// The date played.
+    pub date: NaiveDate,
+    /// Antar's figures for the day.
+    pub figures: DayFigures,
+    /// Each simulated partner's view.
+    pub partners: Vec<(String, SimStats)>,
+    /// Orders not in a final state at the end.
+    pub unfinished: i64,
+    /// Real seconds the day took.
+    pub real_seconds: f64,
+}
+
+fn free_port() -> anyhow::Result<SocketAddr> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").context("cannot find a free port")?;
+    Ok(l.local_addr()?)
+}
+
+/// The date to play when none is given.
+pub fn default_date(tz: Tz) -> NaiveDate {
+    let today = crate::domain::time::local_date(Utc::now(), tz);
+    if today.weekday() == Weekday::Sun {
+        today.succ_opt().unwrap_or(today)
+    } else {
+        today
+    }
+}
+
+/// Play the day. `settings` are the service's (database, listen address); the clock must not
+/// be installed yet.
+pub async fn run(mut settings: Settings, opts: DemoOptions) -> anyhow::Result<DemoReport> {
+    let scenario = Scenario::embedded().context("the embedded scenario does not parse")?;
+    let tz = crate::domain::time::parse_tz(&scenario.time_zone)
+        .with_context(|| format!("unknown time zone {}", scenario.time_zone))?;
+    let date = opts.date.unwrap_or_else(|| default_date(tz));
+    let start = local_to_utc(date, opts.start, tz);
+    let end = local_to_utc(date, opts.end, tz);
+    if !crate::clock::install_scaled(start, opts.speed) {
+        anyhow::bail!("the clock was already set");
+    }
+    let real_start = std::time::Instant::now();
+    settings.outbox.worker = true;
+    settings.dispatch.timers = true;
+    settings.dispatch.wave_time_limit_ms = settings.dispatch.wave_time_limit_ms.min(500);
+    if settings.roads.graph.trim().is_empty() {
+        settings.roads.graph = crate::app::EMBEDDED_TOWN.into();
+    }
+    let app = Application::build(&settings).await?;
+    let dispatch = app.dispatch().clone();
+    let base = format!("http://{}", app.local_addr());
+    let token = dispatch.bootstrap_admin().await?;
+    let admin = scheduler();
+
+    // Partners listen where the scenario says they are.
+    let addrs: Vec<SocketAddr> = scenario
+        .partners
+        .iter()
+        .map(|_| free_port())
+        .collect::<anyhow::Result<_>>()?;
+    let urls: Vec<String> = addrs.iter().map(|a| format!("http://{a}/")).collect();
+    let loaded = scenario::load(&dispatch, &admin, &scenario, date, &urls)
+        .await
+        .map_err(|e| anyhow::anyhow!("loading the scenario: {e}"))?;
+    let pins = PinBook::default();
+    for (order, pin) in &loaded.pins {
+        let o = dispatch.store().order(*order, None).await?;
+        pins.insert(parcel_code(&o).as_str(), pin.clone());
+    }
+    let mut sims: Vec<(String, SimHandle)> = Vec::new();
+    for (i, (spec, created)) in scenario.partners.iter().zip(&loaded.partners).enumerate() {
+        let mut c = SimConfig::new(
+            addrs[i],
+            base.clone(),
+            created.token.clone(),
+            vec![created.outbound_secret.clone()],
+            created.inbound_secret.clone(),
+        );
+        c.accept_rate = spec.sim.accept_rate;
+        c.fail_rate = spec.sim.fail_rate;
+        c.seed = opts.seed.wrapping_add(i as u64);
+        c.graph = dispatch.roads().cloned();
+        c.pins = pins.clone();
+        let sim = PartnerSim::start(c)
+            .await
+            .with_context(|| format!("starting the simulated partner {}", spec.name))?;
+        sims.push((spec.name.clone(), sim));
+    }
+    println!(
+        "antar demo: {} — {} pharmacies, {} kitchens, {} recipients, {} meal orders, {} prescriptions; {} partners; {}× speed",
+        date,
+        loaded.pharmacies.len(),
+        loaded.kitchens.len(),
+        loaded.recipients.len(),
+        loaded.meal_orders.len(),
+        loaded.medicine_orders.len(),
+        sims.len(),
+        opts.speed
+    );
+    println!("dashboard and API: {base}   admin token: {token}");
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut rx = stop_rx.clone();
+    let server = tokio::spawn(app.run_until_stopped(async move {
+        let _ = rx.wait_for(|s| *s).await;
+    }));
+
+    let mut last_hour = None;
+    let mut retried = std::collections::HashSet::new();
+    loop {
+        let now = crate::clock::now();
+        let local = now.with_timezone(&tz);
+        if last_hour != Some(local.format("%H").to_string()) {
+            last_hour = Some(local.format("%H").to_string());
+            let f = dispatch.day_report(&admin, date).await?;
+            println!(
+                "  {} WIB  delivered {:>4} (late {:>3})  failed {:>3}  jobs {:?}",
+                local.format("%H:%M"),
+                f.delivered(),
+                f.delivered_late,
+                f.failed_handovers,
+                f.jobs_by_status
+            );
+        }
+        staff_round(&dispatch, &mut retried, now).await?;
+        if now >= end
+            || (now > local_to_utc(date, NaiveTime::from_hms_opt(12, 0, 0).expect("valid"), tz)
+                && day_done(&dispatch, date, tz).await?)
+        {
+            break;
+        }
+        tokio::time::sleep(
+            crate::clock::real_duration(Duration::from_secs(60)).max(Duration::from_millis(20)),
+        )
+        .await;
+    }
+    let figures = dispatch.day_report(&admin, date).await?;
+    let unfinished = unfinished(&dispatch, date, tz).await?;
+    let partners = sims.iter().map(|(n, s)| (n.clone(), s.stats())).collect();
+    let report = DemoReport {
+        date,
+        figures,
+        partners,
+        unfinished,
+        real_seconds: real_start.elapsed().as_secs_f64(),
+    };
+    print_report(&report);
+    if opts.serve {
+        println!("serving on {base} until ctrl-c (admin token above)");
+        crate::app::shutdown_signal().await;
+    }
+    for (_, s) in sims {
+        s.shutdown().await;
+    }
+    let _ = stop_tx.send(true);
+    server.await??;
+    Ok(report)
+}
+
+/// What the simulated staff do: confirm medicine that came back, and ask every partner once
+/// more for a job nobody took (then put it back for the next wave).
+async fn staff_round(
+    dispatch: &Dispatch,
+    retried: &mut std::collections::HashSet<uuid::Uuid>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let who = scheduler();
+    let returning = dispatch
+        .store()
+        .orders(&OrderFilter {
+            status: Some(OrderStatus::Returning),
+            limit: 1000,
+            ..OrderFilter::default()
+        })
+        .await?;
+    for o in returning {
+        // The courier needs a while to ride back.
+        if now - o.updated_at > chrono::Duration::minutes(30) {
+            dispatch.confirm_return(&who, o.id).await?;
+        }
+    }
+    let flagged = dispatch
+        .list_jobs(
+            &who,
+            JobFilter {
+                flagged: true,
+                limit: 1000,
+                ..JobFilter::default()
+            },
+        )
+        .await?;
+    for j in flagged {
+        let action = if retried.insert(j.id) {
+            JobAction::Retry
+        } else {
+            JobAction::Requeue
+        };
+        let note = match action {
+            JobAction::Retry => "ditawarkan ulang ke semua mitra",
+            JobAction::Requeue => "dikembalikan ke antrean gelombang berikutnya",
+        };
+        dispatch
+            .handle_unassigned_job(&who, j.id, action, note)
+            .await?;
+        // Meals have no later wave today: plan the kitchen's waiting orders again at once.
+        if action == JobAction::Requeue && j.kind == crate::domain::OrderKind::Meal {
+            let req = crate::dispatch::planning::PlanRequest {
+                site_id: Some(j.site_id),
+                date: None,
+                time_limit: Duration::from_millis(300),
+                seed: 1,
+                ready_before: None,
+            };
+            dispatch.run_plan(&who, req, "on_demand").await?;
+        }
+    }
+    Ok(())
+}
+
+async fn unfinished(dispatch: &Dispatch, date: NaiveDate, tz: Tz) -> anyhow::Result<i64> {
+    let from = local_to_utc(date, NaiveTime::MIN, tz);
+    let until = local_to_utc(date.succ_opt().unwrap_or(date), NaiveTime::MIN, tz);
+    let orders = dispatch
+        .store()
+        .orders(&OrderFilter {
+            from: Some(from),
+            until: Some(until),
+            limit: 100_000,
+            ..OrderFilter::default()
+        })
+        .await?;
+    Ok(orders
+        .iter()
+        .filter(|o| {
+            !(o.status.is_final(o.kind)
+                || o.status == OrderStatus::ReturnedToPharmacy
+                || o.status == OrderStatus::NeedsLocation)
+        })
+        .count() as i64)
+}
+
+async fn day_done(dispatch: &Dispatch, date: NaiveDate, tz: Tz) -> anyhow::Result<bool> {
+    let open_jobs = dispatch
+        .store()
+        .jobs(&JobFilter {
+            limit: 5000,
+            ..JobFilter::default()
+        })
+        .await?
+        .iter()
+        .filter(|j| !j.status.is_final() && j.status != JobStatus::Expired)
+        .count();
+    Ok(open_jobs == 0 && unfinished(dispatch, date, tz).await? == 0)
+}
+
+fn print_report(r: &DemoReport) {
+    let f = &r.figures;
+    let get = |m: &BTreeMap<String, i64>, k: &str| m.get(k).copied().unwrap_or(0);
+    println!();
+    println!(
+        "Hari {} / day {} — played in {:.0} s",
+        r.date, r.date, r.real_seconds
+    );
+    println!(
+        "  orders                 {:>6}  (meals {}, medicine {})",
+        f.orders(),
+        get(&f.orders_by_kind, "meal"),
+        get(&f.orders_by_kind, "medicine")
+    );
+    println!("  delivered on time      {:>6}", f.delivered_on_time);
+    println!("  delivered late         {:>6}", f.delivered_late);
+    println!("  failed handovers       {:>6}", f.failed_handovers);
+    println!(
+        "  cancelled              {:>6}",
+        get(&f.orders_by_status, "cancelled")
+    );
+    println!(
+        "  without a location     {:>6}",
+        get(&f.orders_by_status, "needs_location")
+    );
+    println!("  not finished           {:>6}", r.unfinished);
+    println!(
+        "  welfare alerts         {:>6}",
+        get(&f.alerts_by_kind, "welfare")
+    );
+    println!(
+        "  medicine returned      {:>6}",
+        get(&f.alerts_by_kind, "medicine_failed")
+    );
+    println!(
+        "  jobs nobody took       {:>6}",
+        get(&f.alerts_by_kind, "job_unassigned")
+    );
+    println!(
+        "  offers                 {:>6}  (accepted {}, rejected {}, expired {}, withdrawn {})",
+        f.offers_by_status.values().sum::<i64>(),
+        get(&f.offers_by_status, "accepted"),
+        get(&f.offers_by_status, "rejected"),
+        get(&f.offers_by_status, "expired"),
+        get(&f.offers_by_status, "withdrawn")
+    );
+    match f.cost_per_delivery_idr() {
+        Some(c) => println!(
+            "  cost per delivery      Rp {c:>6.0}  (fares Rp {:.0})",
+            f.fares_idr
+        ),
+        None => println!("  cost per delivery      -"),
+    }
+    for (name, s) in &r.partners {
+        println!(
+            "  {name}: offers {} (accepted {}, rejected {}, 500s {}), stops delivered {}, failed {}, events refused {:?}",
+            s.offers_received,
+            s.offers_accepted,
+            s.offers_rejected,
+            s.errors_returned,
+            s.stops_delivered,
+            s.stops_failed,
+            s.events_refused
+        );
+    }
+}
