@@ -241,7 +241,7 @@ fn offer(stops: usize, handover: Handover) -> JobOffered {
         pickup: Pickup {
             site_name: "Depo Farmasi RSUD Blambangan".into(),
             location: loc(-8.2192, 114.3691),
-            window: window.clone(),
+            window,
             desk_phone: None,
         },
         stops: (0..stops)
@@ -252,7 +252,7 @@ fn offer(stops: usize, handover: Handover) -> JobOffered {
                 landmark: Some("rumah cat hijau depan masjid".into()),
                 recipient_label: RecipientLabel::from_name("Siti Aminah", Gender::Female),
                 contact_phone: None,
-                window: window.clone(),
+                window,
                 parcel_code: ParcelCode::parse(&format!("RB-{}X{i}", 7 + i)).unwrap(),
                 parcel_count: 1,
             })
