@@ -462,6 +462,23 @@ async fn a_partner_that_rejects_answers_200_reject_with_a_reason_and_never_rides
 }
 
 #[tokio::test]
+async fn an_offer_already_expired_is_rejected() {
+    let (sim, antar, client) = spawn(&[], |_| {}).await;
+    let mut job = offer(1, Handover::InPerson);
+    job.offer_expires_at = Utc::now() - Duration::seconds(1);
+    let body = envelope(OutboundEvent::JobOffered(job));
+    let (status, answer) = post(&client, &sim, Some(OUTBOUND), &msg_id(), &body).await;
+    assert_eq!(status, 200);
+    assert_eq!(answer["decision"], "reject");
+    assert!(
+        answer["reason"].as_str().unwrap().contains("kedaluwarsa"),
+        "{answer}"
+    );
+    sim.wait_idle().await;
+    assert!(antar.events().is_empty());
+}
+
+#[tokio::test]
 async fn a_repeated_webhook_id_gets_the_same_answer_and_only_one_ride() {
     let (sim, antar, client) = spawn(&[], |_| {}).await;
     let job = offer(1, Handover::InPerson);
