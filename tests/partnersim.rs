@@ -462,6 +462,73 @@ async fn a_partner_that_rejects_answers_200_reject_with_a_reason_and_never_rides
 }
 
 #[tokio::test]
+async fn antars_own_delivery_code_gets_a_decision_after_a_transient_500() {
+    use antar::webhooks::{Decision, OfferReply, Outgoing, RetryPolicy, Sender, deliver};
+    use rand::SeedableRng;
+
+    let (sim, _antar, _client) = spawn(&[], |c| c.error_rate = 1.0).await;
+    let sender = Sender::new(std::time::Duration::from_secs(5)).unwrap();
+    let job = offer(1, Handover::InPerson);
+    let body = envelope(OutboundEvent::JobOffered(job.clone()));
+    let url = sim.url();
+    let id = msg_id();
+    let mut outgoing = Outgoing {
+        url: &url,
+        id: &id,
+        body: &body,
+        deadline: Some(job.offer_expires_at),
+        failed_attempts: 0,
+    };
+    let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    let policy = RetryPolicy::default();
+
+    let (attempt, decision) = deliver(
+        &sender,
+        &[STRANGER],
+        &outgoing,
+        &policy,
+        Utc::now(),
+        &mut rng,
+    )
+    .await
+    .unwrap();
+    assert_eq!(attempt.unwrap().status, Some(401));
+    assert!(matches!(decision, Decision::GiveUp { .. }), "{decision:?}");
+
+    let (attempt, decision) = deliver(
+        &sender,
+        &[OUTBOUND],
+        &outgoing,
+        &policy,
+        Utc::now(),
+        &mut rng,
+    )
+    .await
+    .unwrap();
+    assert_eq!(attempt.unwrap().status, Some(500));
+    assert!(matches!(decision, Decision::RetryAt(_)), "{decision:?}");
+
+    outgoing.failed_attempts = 1;
+    let (attempt, decision) = deliver(
+        &sender,
+        &[OUTBOUND],
+        &outgoing,
+        &policy,
+        Utc::now(),
+        &mut rng,
+    )
+    .await
+    .unwrap();
+    let attempt = attempt.unwrap();
+    assert_eq!(decision, Decision::Delivered);
+    assert_eq!(
+        OfferReply::from_response(attempt.status, &attempt.body),
+        Some(OfferReply::Accept)
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn an_offer_already_expired_is_rejected() {
     let (sim, antar, client) = spawn(&[], |_| {}).await;
     let mut job = offer(1, Handover::InPerson);
