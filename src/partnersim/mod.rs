@@ -365,6 +365,29 @@ pub struct PartnerSim;
 impl PartnerSim {
     /// Validate the configuration, bind the webhook endpoint and serve it on the current tokio
     /// runtime. Rides run as tasks on the same runtime.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), antar::partnersim::SimError> {
+    /// use antar::partnersim::{PartnerSim, SimConfig};
+    ///
+    /// let mut config = SimConfig::new(
+    ///     "127.0.0.1:0".parse().unwrap(),
+    ///     "http://127.0.0.1:8080",
+    ///     "antar_partner_token",
+    ///     vec!["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into()],
+    ///     "whsec_c2VjcmV0LW9mLWEtcm90YXRlZC1lbmRwb2ludA==",
+    /// );
+    /// config.accept_rate = 0.8;
+    /// let pins = config.pins.clone(); // filled as prescriptions are created
+    /// pins.insert("RB-7K3Q", "482913");
+    /// let sim = PartnerSim::start(config).await?;
+    /// println!("partner webhook URL: {}", sim.url());
+    /// // … antar offers jobs to sim.url() …
+    /// sim.wait_idle().await;
+    /// println!("{}", sim.shutdown().await);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         config.validate()?;
         crate::crypto::install_tls_provider();
