@@ -241,7 +241,7 @@ fn offer(stops: usize, handover: Handover) -> JobOffered {
         pickup: Pickup {
             site_name: "Depo Farmasi RSUD Blambangan".into(),
             location: loc(-8.2192, 114.3691),
-            window: window.clone(),
+            window,
             desk_phone: None,
         },
         stops: (0..stops)
@@ -252,7 +252,7 @@ fn offer(stops: usize, handover: Handover) -> JobOffered {
                 landmark: Some("rumah cat hijau depan masjid".into()),
                 recipient_label: RecipientLabel::from_name("Siti Aminah", Gender::Female),
                 contact_phone: None,
-                window: window.clone(),
+                window,
                 parcel_code: ParcelCode::parse(&format!("RB-{}X{i}", 7 + i)).unwrap(),
                 parcel_count: 1,
                 handover,
@@ -460,6 +460,90 @@ async fn a_partner_that_rejects_answers_200_reject_with_a_reason_and_never_rides
     sim.wait_idle().await;
     assert!(antar.events().is_empty());
     assert_eq!(sim.stats().offers_rejected, 1);
+}
+
+#[tokio::test]
+async fn antars_own_delivery_code_gets_a_decision_after_a_transient_500() {
+    use antar::webhooks::{Decision, OfferReply, Outgoing, RetryPolicy, Sender, deliver};
+    use rand::SeedableRng;
+
+    let (sim, _antar, _client) = spawn(&[], |c| c.error_rate = 1.0).await;
+    let sender = Sender::new(std::time::Duration::from_secs(5)).unwrap();
+    let job = offer(1, Handover::InPerson);
+    let body = envelope(OutboundEvent::JobOffered(job.clone()));
+    let url = sim.url();
+    let id = msg_id();
+    let mut outgoing = Outgoing {
+        url: &url,
+        id: &id,
+        body: &body,
+        deadline: Some(job.offer_expires_at),
+        failed_attempts: 0,
+    };
+    let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    let policy = RetryPolicy::default();
+
+    let (attempt, decision) = deliver(
+        &sender,
+        &[STRANGER],
+        &outgoing,
+        &policy,
+        Utc::now(),
+        &mut rng,
+    )
+    .await
+    .unwrap();
+    assert_eq!(attempt.unwrap().status, Some(401));
+    assert!(matches!(decision, Decision::GiveUp { .. }), "{decision:?}");
+
+    let (attempt, decision) = deliver(
+        &sender,
+        &[OUTBOUND],
+        &outgoing,
+        &policy,
+        Utc::now(),
+        &mut rng,
+    )
+    .await
+    .unwrap();
+    assert_eq!(attempt.unwrap().status, Some(500));
+    assert!(matches!(decision, Decision::RetryAt(_)), "{decision:?}");
+
+    outgoing.failed_attempts = 1;
+    let (attempt, decision) = deliver(
+        &sender,
+        &[OUTBOUND],
+        &outgoing,
+        &policy,
+        Utc::now(),
+        &mut rng,
+    )
+    .await
+    .unwrap();
+    let attempt = attempt.unwrap();
+    assert_eq!(decision, Decision::Delivered);
+    assert_eq!(
+        OfferReply::from_response(attempt.status, &attempt.body),
+        Some(OfferReply::Accept)
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_offer_already_expired_is_rejected() {
+    let (sim, antar, client) = spawn(&[], |_| {}).await;
+    let mut job = offer(1, Handover::InPerson);
+    job.offer_expires_at = Utc::now() - Duration::seconds(1);
+    let body = envelope(OutboundEvent::JobOffered(job));
+    let (status, answer) = post(&client, &sim, Some(OUTBOUND), &msg_id(), &body).await;
+    assert_eq!(status, 200);
+    assert_eq!(answer["decision"], "reject");
+    assert!(
+        answer["reason"].as_str().unwrap().contains("kedaluwarsa"),
+        "{answer}"
+    );
+    sim.wait_idle().await;
+    assert!(antar.events().is_empty());
 }
 
 #[tokio::test]

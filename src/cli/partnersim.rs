@@ -73,14 +73,6 @@ pub struct PartnerSimArgs {
 
 /// Run the simulator until ctrl-c (or SIGTERM), then print its statistics.
 pub async fn run(args: PartnerSimArgs) -> anyhow::Result<()> {
-    let graph = match args.graph.trim() {
-        "" | "none" => None,
-        path => {
-            let mut settings = Settings::default();
-            settings.roads.graph = path.to_owned();
-            app::load_roads(&settings).await?
-        }
-    };
     let pins = match &args.pins {
         Some(path) => PinBook::from_csv_file(path)?,
         None => PinBook::default(),
@@ -99,10 +91,19 @@ pub async fn run(args: PartnerSimArgs) -> anyhow::Result<()> {
     config.fail_rate = args.fail_rate;
     config.wrong_pin_rate = args.wrong_pin_rate;
     config.seed = args.seed;
-    config.graph = graph;
     config.time_scale = args.time_scale;
     let known_pins = pins.len();
     config.pins = pins;
+    // Bad settings are reported before the road network takes its time to load.
+    config.validate()?;
+    config.graph = match args.graph.trim() {
+        "" | "none" => None,
+        path => {
+            let mut settings = Settings::default();
+            settings.roads.graph = path.to_owned();
+            app::load_roads(&settings).await?
+        }
+    };
     let sim = PartnerSim::start(config)
         .await
         .context("cannot start the partner simulator")?;

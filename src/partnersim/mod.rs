@@ -365,6 +365,29 @@ pub struct PartnerSim;
 impl PartnerSim {
     /// Validate the configuration, bind the webhook endpoint and serve it on the current tokio
     /// runtime. Rides run as tasks on the same runtime.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), antar::partnersim::SimError> {
+    /// use antar::partnersim::{PartnerSim, SimConfig};
+    ///
+    /// let mut config = SimConfig::new(
+    ///     "127.0.0.1:0".parse().unwrap(),
+    ///     "http://127.0.0.1:8080",
+    ///     "antar_partner_token",
+    ///     vec!["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into()],
+    ///     "whsec_c2VjcmV0LW9mLWEtcm90YXRlZC1lbmRwb2ludA==",
+    /// );
+    /// config.accept_rate = 0.8;
+    /// let pins = config.pins.clone(); // filled as prescriptions are created
+    /// pins.insert("RB-7K3Q", "482913");
+    /// let sim = PartnerSim::start(config).await?;
+    /// println!("partner webhook URL: {}", sim.url());
+    /// // … antar offers jobs to sim.url() …
+    /// sim.wait_idle().await;
+    /// println!("{}", sim.shutdown().await);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         config.validate()?;
         crate::crypto::install_tls_provider();
@@ -598,5 +621,64 @@ impl Busy {
 impl Drop for Busy {
     fn drop(&mut self) {
         self.0.busy.send_modify(|n| *n = n.saturating_sub(1));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+    fn config() -> SimConfig {
+        SimConfig::new(
+            "127.0.0.1:0".parse().unwrap(),
+            "http://127.0.0.1:8080",
+            "antar_sekret_token",
+            vec![SECRET.into()],
+            SECRET,
+        )
+    }
+
+    #[test]
+    fn a_pin_file_may_have_a_header_and_names_the_bad_line() {
+        let book = PinBook::from_csv("parcel_code,pin\nRB-7K3Q, 482913\nKT-1,0007\n").unwrap();
+        assert_eq!(book.len(), 2);
+        assert_eq!(book.get("RB-7K3Q").as_deref(), Some("482913"));
+        assert_eq!(book.get("KT-1").as_deref(), Some("0007"));
+        assert_eq!(book.get("XX"), None);
+        let err = PinBook::from_csv("RB-1,1234\nRB-2\n").unwrap_err();
+        assert!(err.contains("line 2"), "{err}");
+        let err = PinBook::from_csv("RB-1,1234,extra\n").unwrap_err();
+        assert!(err.contains("line 1"), "{err}");
+    }
+
+    #[test]
+    fn bad_settings_are_named() {
+        assert!(config().validate().is_ok());
+        let mut c = config();
+        c.fail_rate = 1.5;
+        assert!(c.validate().unwrap_err().to_string().contains("fail_rate"));
+        let mut c = config();
+        c.time_scale = 0.0;
+        assert!(matches!(c.validate(), Err(SimError::TimeScale(_))));
+        let mut c = config();
+        c.inbound_secret = SecretString::from("nope");
+        assert!(c.validate().unwrap_err().to_string().contains("inbound"));
+        let mut c = config();
+        c.outbound_secrets.clear();
+        assert!(c.validate().unwrap_err().to_string().contains("outbound"));
+        let mut c = config();
+        c.antar_url = "127.0.0.1:8080".into();
+        assert!(matches!(c.validate(), Err(SimError::AntarUrl(_))));
+    }
+
+    #[test]
+    fn the_config_never_shows_its_secrets() {
+        let shown = format!("{:?}", config());
+        assert!(
+            !shown.contains("MfKQ9r8") && !shown.contains("antar_sekret"),
+            "{shown}"
+        );
     }
 }

@@ -66,7 +66,8 @@ async fn webhook(
             return error(StatusCode::UNAUTHORIZED, e.code(), &e.to_string());
         }
     };
-    if let Some(answer) = shared.state().answers.get(&id).cloned() {
+    let seen = shared.state().answers.get(&id).cloned();
+    if let Some(answer) = seen {
         shared.stat(|s| s.duplicates += 1);
         return answer.into_response();
     }
@@ -176,6 +177,13 @@ fn decide(
     };
     if state.stopping {
         return reject(shared, "Layanan mitra sedang berhenti");
+    }
+    let expires = match &incoming {
+        Incoming::New(offer) => offer.offer_expires_at,
+        Incoming::Update(update) => update.offer_expires_at,
+    };
+    if expires <= clock::now() {
+        return reject(shared, "Penawaran sudah kedaluwarsa");
     }
     let (job, stops) = match incoming {
         Incoming::New(offer) => {
