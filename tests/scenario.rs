@@ -316,3 +316,41 @@ async fn the_loaded_day_plans_nearly_every_ready_order() {
     }
     assert!(plan.routes.iter().all(|r| r.stops.len() <= 8));
 }
+
+#[tokio::test]
+async fn a_broken_scenario_is_refused_before_anything_is_stored() {
+    let mut s = Scenario::embedded().unwrap();
+    s.enrolments[0].kitchen = 99;
+    s.recipients[1].phone = Some("+1 202 555 0100".into());
+    s.prescriptions[0].deliver_by = s.prescriptions[0].ready_at;
+    let db = fresh_db().await;
+    let err = scenario::load(&db.dispatch, &admin(), &s, day(), &urls())
+        .await
+        .err()
+        .expect("refused");
+    let antar::dispatch::DispatchError::Invalid(errors) = err else {
+        panic!("expected invalid input, got {err}");
+    };
+    let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        [
+            "recipients[1].phone",
+            "enrolments[0].kitchen",
+            "prescriptions[0].deliver_by"
+        ]
+    );
+    assert!(db.dispatch.sites(&admin()).await.unwrap().is_empty());
+
+    // Too few partner endpoints is refused as well.
+    let s = Scenario::embedded().unwrap();
+    let err = scenario::load(&db.dispatch, &admin(), &s, day(), &urls()[..1])
+        .await
+        .err()
+        .expect("refused");
+    assert!(
+        matches!(err, antar::dispatch::DispatchError::Invalid(_)),
+        "{err}"
+    );
+    assert!(db.dispatch.sites(&admin()).await.unwrap().is_empty());
+}
