@@ -128,6 +128,9 @@ impl RecipientBody {
             village: self.village.trim().to_owned(),
             kecamatan: self.kecamatan.trim().to_owned(),
             notes: self.notes,
+            village_code: None,
+            nik_last4: None,
+            medical_record_no: None,
         })
     }
 }
@@ -155,6 +158,12 @@ pub struct RecipientView {
     pub kecamatan: String,
     /// Notes.
     pub notes: String,
+    /// Kemendagri code of the desa/kelurahan, when resolved.
+    pub village_code: Option<String>,
+    /// Last 4 digits of the national id (NIK), when known.
+    pub nik_last4: Option<String>,
+    /// Hospital medical record number (No. RM).
+    pub medical_record_no: Option<String>,
 }
 
 impl From<Recipient> for RecipientView {
@@ -173,6 +182,9 @@ impl From<Recipient> for RecipientView {
             village: r.village,
             kecamatan: r.kecamatan,
             notes: r.notes,
+            village_code: r.village_code.map(|c| c.to_string()),
+            nik_last4: r.nik_last4,
+            medical_record_no: r.medical_record_no,
         }
     }
 }

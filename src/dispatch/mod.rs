@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod intake;
 pub mod meals;
+pub mod onboarding;
 pub mod outbox;
 pub mod planning;
 pub mod recipients;

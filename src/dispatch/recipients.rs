@@ -59,8 +59,10 @@ impl Dispatch {
             &json!({}),
         )
         .await?;
+        // The stored row: identity columns set by imports are kept by an update.
+        let stored = store::recipients::recipient_in(&mut tx, r.id).await?;
         tx.commit().await?;
-        Ok(r)
+        Ok(stored)
     }
 
     /// One recipient; audited.
