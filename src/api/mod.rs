@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod error;
 pub mod extract;
+pub mod import;
 pub mod people;
 pub mod plans;
 pub mod prescriptions;
@@ -78,6 +79,9 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(people::pause_enrolment))
         .routes(routes!(people::resume_enrolment))
         .routes(routes!(people::generate_meal_day))
+        .routes(routes!(import::import_areas))
+        .routes(routes!(import::import_recipients))
+        .routes(routes!(import::import_enrolments))
         .routes(routes!(plans::create_plan))
         .routes(routes!(admin::create_site))
         .routes(routes!(admin::update_site))
