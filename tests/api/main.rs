@@ -2,6 +2,7 @@
 
 mod admin;
 mod meals;
+mod onboarding;
 mod outbox;
 mod plans;
 mod prescriptions;
