@@ -196,6 +196,12 @@ on_both_backends! {
         assert_eq!(list[0]["start_date"], "2026-12-01");
         assert_eq!(list[0]["diet_notes"], "Diabetes - tanpa gula");
 
+        // Wednesday 2 December: all three eat; Mbah Painah has no location, so her order
+        // waits for one.
+        let r = app.post("/api/v1/meal-days/2026-12-02/orders", &app.admin, &json!({})).await;
+        let day = body(r).await;
+        assert_eq!((day["created"].as_u64(), day["needs_location"].as_u64()), (Some(3), Some(1)));
+
         // The same list again: people and enrolments are updated, never duplicated.
         let r = upload(&app, "/api/v1/enrolments/import?partial=true", &app.admin, XLSX, fixture("dinsos_rantang_kasih.xlsx")).await;
         let rep = body(r).await;
