@@ -69,6 +69,9 @@ pub struct GridRow {
     pub number: usize,
     /// Cell texts, trimmed; empty string for an empty cell.
     pub cells: Vec<String>,
+    /// Indices of cells that were numbers in the workbook (XLSX only): Excel keeps 15
+    /// significant digits of a number, so a 16-digit id typed as one may have lost its last.
+    pub numeric: Vec<usize>,
 }
 
 /// A sheet as rows of text cells.
@@ -127,7 +130,11 @@ pub fn read_csv(bytes: &[u8]) -> Result<Grid, SheetError> {
                     .map(|c| String::from_utf8_lossy(c).trim().to_owned())
                     .collect();
                 if cells.iter().any(|c| !c.is_empty()) {
-                    grid.rows.push(GridRow { number, cells });
+                    grid.rows.push(GridRow {
+                        number,
+                        cells,
+                        numeric: Vec::new(),
+                    });
                 }
             }
             Err(e) => {
@@ -191,10 +198,18 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<Grid, SheetError> {
     // Absolute grid: column c of the sheet is index c (so letters stay right).
     let c0 = c0 as usize;
     let mut rows: Vec<(usize, Vec<String>)> = Vec::new();
+    let mut numeric: Vec<Vec<usize>> = Vec::new();
     for (i, row) in range.rows().enumerate() {
         let mut cells = vec![String::new(); c0];
         cells.extend(row.iter().map(text));
         rows.push((r0 as usize + i, cells));
+        numeric.push(
+            row.iter()
+                .enumerate()
+                .filter(|(_, d)| matches!(d, Data::Float(_) | Data::Int(_)))
+                .map(|(j, _)| c0 + j)
+                .collect(),
+        );
     }
     for m in &merged {
         let (sr, sc) = (m.start.0 as usize, m.start.1 as usize);
@@ -224,10 +239,12 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<Grid, SheetError> {
     let grid = Grid {
         rows: rows
             .into_iter()
-            .filter(|(_, c)| c.iter().any(|s| !s.is_empty()))
-            .map(|(r, cells)| GridRow {
+            .zip(numeric)
+            .filter(|((_, c), _)| c.iter().any(|s| !s.is_empty()))
+            .map(|((r, cells), numeric)| GridRow {
                 number: r + 1,
                 cells,
+                numeric,
             })
             .collect(),
     };
@@ -847,9 +864,21 @@ pub fn person_row(mapping: &Mapping, row: &GridRow) -> Result<PersonRow, Vec<Cel
     if name.is_empty() {
         r.error(Field::Name, "required", "the name is empty");
     }
+    let nik_is_number = mapping
+        .column(Field::Nik)
+        .is_some_and(|c| row.numeric.contains(&c.index));
     let nik = r
         .get(Field::Nik)
         .and_then(|s| match Nik::parse(&s) {
+            // Excel keeps 15 significant digits of a number: the 16th became a 0.
+            Ok(p) if nik_is_number && p.zeros_restored == 0 && s.ends_with('0') => {
+                r.error(
+                    Field::Nik,
+                    "nik_precision_lost",
+                    "NIK typed as a number: Excel keeps only 15 digits, so its last digit may have become 0; format the column as Text and type it again",
+                );
+                None
+            }
             Ok(ParsedNik {
                 nik,
                 zeros_restored,

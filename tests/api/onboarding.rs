@@ -173,7 +173,7 @@ on_both_backends! {
         assert_eq!(rep["header_row"], 4, "the two-row merged header ends on row 4");
         assert_eq!(
             actions(&rep),
-            owned(&[(5, "updated"), (6, "created"), (7, "updated"), (9, "held"), (10, "held"), (11, "rejected")])
+            owned(&[(5, "updated"), (6, "created"), (7, "updated"), (9, "held"), (10, "held"), (11, "rejected"), (12, "rejected")])
         );
         assert_eq!(row(&rep, 5)["matched"]["key"], "nik");
         assert_eq!(row(&rep, 5)["enrolment_action"], "created");
@@ -186,6 +186,8 @@ on_both_backends! {
         assert_eq!(row(&rep, 10)["matched"]["earlier_row"], 5);
         assert_eq!(row(&rep, 11)["issues"][0]["column"], "G");
         assert_eq!(row(&rep, 11)["issues"][0]["code"], "unknown_kitchen");
+        assert_eq!(row(&rep, 12)["issues"][0]["column"], "C");
+        assert_eq!(row(&rep, 12)["issues"][0]["code"], "nik_precision_lost");
         assert_eq!(count(&app, Table::Recipients).await, before + 1);
         assert_eq!(count(&app, Table::Enrolments).await, 3);
 
