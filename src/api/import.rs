@@ -365,6 +365,71 @@ pub async fn import_enrolments(
     ))
 }
 
+/// Area filter.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AreaQuery {
+    /// `kabupaten`, `kecamatan` or `desa` (a kelurahan is a `desa`).
+    pub kind: Option<String>,
+    /// Only the areas directly under this code (e.g. the desa of kecamatan `35.10.05`).
+    pub parent: Option<String>,
+}
+
+/// An administrative area.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AreaView {
+    /// Kemendagri code.
+    pub code: String,
+    /// `kabupaten`, `kecamatan` or `desa`.
+    pub kind: String,
+    /// Name.
+    pub name: String,
+    /// Enclosing area.
+    pub parent_code: Option<String>,
+    /// Centroid.
+    pub centroid: Option<super::prescriptions::Location>,
+}
+
+/// The administrative areas (imported village list).
+#[utoipa::path(get, path = "/api/v1/areas", tag = "onboarding", params(AreaQuery),
+    responses((status = 200, body = Vec<AreaView>)), security(("bearer" = [])))]
+pub async fn list_areas(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ApiQuery(q): ApiQuery<AreaQuery>,
+) -> ApiResult<Json<Vec<AreaView>>> {
+    let kind = q
+        .kind
+        .as_deref()
+        .map(str::parse::<crate::domain::area::AreaKind>)
+        .transpose()
+        .map_err(|e| {
+            ApiError::invalid(vec![FieldError::new(
+                "kind",
+                "invalid_value",
+                e.to_string(),
+            )])
+        })?;
+    let list = state
+        .dispatch
+        .areas(&who, kind, q.parent.as_deref().map(str::trim))
+        .await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|a| AreaView {
+                code: a.code.to_string(),
+                kind: a.kind.as_str().into(),
+                name: a.name,
+                parent_code: a.parent_code.map(|c| c.to_string()),
+                centroid: a.centroid.map(|l| super::prescriptions::Location {
+                    lat: l.lat(),
+                    lon: l.lon(),
+                }),
+            })
+            .collect(),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -80,6 +80,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(people::resume_enrolment))
         .routes(routes!(people::generate_meal_day))
         .routes(routes!(import::import_areas))
+        .routes(routes!(import::list_areas))
         .routes(routes!(import::import_recipients))
         .routes(routes!(import::import_enrolments))
         .routes(routes!(plans::create_plan))

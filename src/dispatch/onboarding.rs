@@ -454,6 +454,26 @@ impl Dispatch {
         Ok(report)
     }
 
+    /// Areas, optionally of one kind and/or directly under one parent code, by code.
+    pub async fn areas(
+        &self,
+        who: &Principal,
+        kind: Option<AreaKind>,
+        parent: Option<&str>,
+    ) -> Result<Vec<Area>> {
+        require(who, &[Role::Admin, Role::SocialWorker])?;
+        Ok(self
+            .store
+            .areas()
+            .await?
+            .into_iter()
+            .filter(|a| kind.is_none_or(|k| a.kind == k))
+            .filter(|a| {
+                parent.is_none_or(|p| a.parent_code.as_ref().is_some_and(|c| c.as_str() == p))
+            })
+            .collect())
+    }
+
     /// Import recipients (CSV or XLSX) with de-duplication; see the module documentation.
     pub async fn import_recipients(
         &self,

@@ -93,6 +93,12 @@ on_both_backends! {
         let r = upload(&app, "/api/v1/areas/import", &app.admin, "text/csv", bytes).await;
         assert_eq!(body(r).await["summary"]["updated"], 11);
         assert_eq!(count(&app, Table::Areas).await, 11);
+        let glagah = body(app.get("/api/v1/areas?parent=35.10.05", &app.admin).await).await;
+        let names: Vec<&str> = glagah.as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["Kemiren", "Olehsari", "Banjarsari"]);
+        assert_eq!(glagah[0]["centroid"], json!({"lat": -8.2093, "lon": 114.3367}), "comma decimals read");
+        let kec = body(app.get("/api/v1/areas?kind=kecamatan", &app.admin).await).await;
+        assert_eq!(kec.as_array().unwrap().len(), 3);
         // A malformed code is named by row and column.
         let bad = "Kode,Nama\n35.10.5.2001,Salah\n35.10.05.2003,Kemiren\n";
         let r = upload(&app, "/api/v1/areas/import", &app.admin, "text/csv", bad.into()).await;
@@ -158,6 +164,12 @@ on_both_backends! {
         assert_eq!(actions(&rep), owned(&SIMRS_ROWS));
         assert_eq!(count(&app, Table::Recipients).await, 0);
         assert_eq!(count(&app, Table::Areas).await, 11);
+        let glagah = body(app.get("/api/v1/areas?parent=35.10.05", &app.admin).await).await;
+        let names: Vec<&str> = glagah.as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["Kemiren", "Olehsari", "Banjarsari"]);
+        assert_eq!(glagah[0]["centroid"], json!({"lat": -8.2093, "lon": 114.3367}), "comma decimals read");
+        let kec = body(app.get("/api/v1/areas?kind=kecamatan", &app.admin).await).await;
+        assert_eq!(kec.as_array().unwrap().len(), 3);
     }
 
     async fn a_dinas_sosial_xlsx_updates_known_people_and_enrols_them(app) {
