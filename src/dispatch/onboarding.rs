@@ -317,6 +317,7 @@ struct Known {
     keys: RecipientKeys,
     name_key: String,
     village_key: String,
+    rm_key: Option<String>,
     from_row: Option<usize>,
 }
 
@@ -325,6 +326,7 @@ impl Known {
         Self {
             name_key: person_key(&keys.name),
             village_key: place_key(&keys.village),
+            rm_key: keys.medical_record_no.as_deref().map(rm_key),
             keys,
             from_row,
         }
@@ -357,9 +359,10 @@ fn find_match<'k>(
         _ => true,
     };
     if let Some(rm) = p.medical_record_no.as_deref().map(rm_key)
-        && let Some(k) = known.iter().find(|k| {
-            k.keys.medical_record_no.as_deref().map(rm_key).as_deref() == Some(rm.as_str())
-        })
+        && !rm.is_empty()
+        && let Some(k) = known
+            .iter()
+            .find(|k| k.rm_key.as_deref() == Some(rm.as_str()))
     {
         // A different national id on both sides is reported as a clash by the caller.
         return Some((k, MatchKey::MedicalRecordNo));
@@ -662,8 +665,9 @@ impl Dispatch {
                         if identity.nik.is_some() {
                             k.keys.nik_mac = nik_mac.clone();
                         }
-                        if identity.medical_record_no.is_some() {
-                            k.keys.medical_record_no = identity.medical_record_no.clone();
+                        if let Some(rm) = &identity.medical_record_no {
+                            k.rm_key = Some(rm_key(rm));
+                            k.keys.medical_record_no = Some(rm.clone());
                         }
                         k.from_row = Some(row.number);
                     }
