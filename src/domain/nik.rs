@@ -69,6 +69,14 @@ impl Nik {
             .filter(|c| !c.is_whitespace() && *c != '-')
             .collect();
         let digits = if let Some((mantissa, exp)) = s.split_once(['e', 'E']) {
+            let numeric = |t: &str| {
+                !t.is_empty()
+                    && t.bytes()
+                        .all(|b| b.is_ascii_digit() || b == b'.' || b == b',')
+            };
+            if !numeric(mantissa) || !numeric(exp.trim_start_matches('+')) {
+                return Err(NikError::NotDigits);
+            }
             expand_scientific(mantissa, exp).ok_or_else(|| NikError::PrecisionLost(s.clone()))?
         } else {
             let s = s
@@ -124,16 +132,17 @@ fn expand_scientific(mantissa: &str, exp: &str) -> Option<String> {
     {
         return None;
     }
-    let frac = frac.trim_end_matches('0');
     if frac.len() < exp {
-        // Fewer shown digits than the number has: the tail was rounded away.
+        // Fewer shown digits than the number has: the tail was rounded away. (Zeros that
+        // are shown count: `6.076059663219080E+15` keeps all sixteen digits.)
         return None;
     }
-    if frac.len() > exp {
+    let (whole, rest) = frac.split_at(exp);
+    if rest.bytes().any(|b| b != b'0') {
         // A fraction left over: not an integer at all.
         return None;
     }
-    Some(format!("{int}{frac}").trim_start_matches('0').to_owned())
+    Some(format!("{int}{whole}").trim_start_matches('0').to_owned())
 }
 
 #[cfg(test)]
@@ -179,6 +188,24 @@ mod tests {
             Nik::parse("35100A2003450001").unwrap_err(),
             NikError::NotDigits
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_parses_or_is_refused_without_panicking(s in "\\PC{0,40}") {
+            if let Ok(p) = Nik::parse(&s) {
+                proptest::prop_assert_eq!(p.nik.expose_digits().len(), 16);
+            }
+        }
+
+        #[test]
+        fn sixteen_digits_survive_every_spreadsheet_dress(n in 1_100_000_000_000_000u64..9_499_999_999_999_999) {
+            let digits = n.to_string();
+            for dressed in [digits.clone(), format!("'{digits}"), format!("{digits}.0"), format!("{}.{}E+15", &digits[..1], &digits[1..])] {
+                let p = Nik::parse(&dressed).unwrap();
+                proptest::prop_assert_eq!(p.nik.expose_digits(), digits.as_str());
+            }
+        }
     }
 
     #[test]

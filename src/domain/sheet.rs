@@ -1216,6 +1216,23 @@ mod tests {
         assert!(parse_days("kadang").is_err());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_read_or_are_refused_without_panicking(b in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
+            let mut csv = b"Nama;NIK;Lat;Lon;Lokasi;Hari;Mulai;Kode desa\n".to_vec();
+            csv.extend(&b);
+            if let Ok(g) = read_grid(&csv)
+                && let Ok((m, rows)) = map_columns(&g, &[], &[Field::Name])
+            {
+                for r in rows {
+                    let _ = person_row(&m, r);
+                    let _ = area_row(&m, r);
+                }
+            }
+            let _ = read_grid(&b);
+        }
+    }
+
     #[test]
     fn column_letters() {
         assert_eq!(column_letter(0), "A");
