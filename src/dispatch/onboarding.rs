@@ -247,6 +247,20 @@ impl Areas {
         self.by_code.get(p.as_str()).map(|p| p.name.as_str())
     }
 
+    /// The desa a name can mean, narrowed by the kecamatan when it names several.
+    fn candidates(&self, village: &str, kecamatan: &str) -> Vec<&String> {
+        let mut found: Vec<&String> = self
+            .desa_by_key
+            .get(&place_key(village))
+            .map(|v| v.iter().collect())
+            .unwrap_or_default();
+        if found.len() > 1 && !kecamatan.is_empty() {
+            let kec = place_key(kecamatan);
+            found.retain(|c| self.parent_name(c).is_some_and(|n| place_key(n) == kec));
+        }
+        found
+    }
+
     /// Resolve a person row's village to a code: the code column if any, else the name
     /// (narrowed by the kecamatan when the name is ambiguous).
     fn resolve(&self, m: &Mapping, p: &mut PersonRow, rep: &mut RowReport) {
@@ -265,16 +279,7 @@ impl Areas {
                 )),
             }
         } else if !p.village.is_empty() && !self.by_code.is_empty() {
-            let key = place_key(&p.village);
-            let mut found: Vec<&String> = self
-                .desa_by_key
-                .get(&key)
-                .map(|v| v.iter().collect())
-                .unwrap_or_default();
-            if found.len() > 1 && !p.kecamatan.is_empty() {
-                let kec = place_key(&p.kecamatan);
-                found.retain(|c| self.parent_name(c).is_some_and(|n| place_key(n) == kec));
-            }
+            let found = self.candidates(&p.village, &p.kecamatan);
             match found.as_slice() {
                 [one] => p.village_code = AreaCode::parse(one).ok(),
                 [] => rep.warnings.push(issue_at(
@@ -310,6 +315,32 @@ impl Areas {
         }
         rep.code = p.village_code.as_ref().map(ToString::to_string);
     }
+}
+
+/// The village code of a recipient saved one at a time: the code given (it must be in the area
+/// list), else the only desa whose name (and kecamatan) match, else none (unknown or ambiguous
+/// names keep only their text).
+pub(super) async fn village_code_for(tx: &mut Tx, r: &Recipient) -> Result<Option<AreaCode>> {
+    let areas = Areas::new(store::areas::areas_in(tx).await?);
+    if let Some(code) = &r.village_code {
+        return match areas.by_code.get(code.as_str()) {
+            Some(a) if a.kind == AreaKind::Desa => Ok(Some(code.clone())),
+            _ => Err(super::invalid(
+                "village_code",
+                "unknown_village_code",
+                format!("no desa/kelurahan {code} in the area list"),
+            )),
+        };
+    }
+    if r.village.trim().is_empty() {
+        return Ok(None);
+    }
+    Ok(
+        match areas.candidates(&r.village, &r.kecamatan).as_slice() {
+            [one] => AreaCode::parse(one).ok(),
+            _ => None,
+        },
+    )
 }
 
 /// A person known to the import: stored before, or created by an earlier row.

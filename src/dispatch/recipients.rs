@@ -49,6 +49,9 @@ impl Dispatch {
                 store::StoreError::NotFound => DispatchError::NotFound("recipient"),
                 other => other.into(),
             })?;
+        // The village by code, so reports group people whatever the spelling of the name.
+        let code = super::onboarding::village_code_for(&mut tx, &r).await?;
+        store::areas::set_village_code(&mut tx, r.id, code.as_ref().map(|c| c.as_str())).await?;
         let action = if insert { "create" } else { "update" };
         audit::record(
             &mut tx,

@@ -134,6 +134,20 @@ pub async fn set_identity(conn: &mut AnyConnection, id: RecipientId, i: &Identit
     Ok(())
 }
 
+/// Set (or clear) a recipient's village code.
+pub async fn set_village_code(
+    conn: &mut AnyConnection,
+    id: RecipientId,
+    code: Option<&str>,
+) -> Result<()> {
+    sqlx::query("UPDATE recipients SET village_code = $1 WHERE id = $2")
+        .bind(code)
+        .bind(id.to_string())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 impl Store {
     /// Every area, by code.
     pub async fn areas(&self) -> Result<Vec<Area>> {

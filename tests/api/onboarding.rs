@@ -260,6 +260,24 @@ on_both_backends! {
         assert_eq!(stored["landmark"], "Gang buntu cat hijau", "empty cells keep what is stored");
     }
 
+    async fn a_recipient_saved_by_hand_gets_its_village_code(app) {
+        villages(&app).await;
+        let r = app.post("/api/v1/recipients", &app.admin, &json!({"name": "Mbah Sarni", "village": "DESA  kemiren"})).await;
+        assert_eq!(r.status(), 201);
+        let b = body(r).await;
+        assert_eq!(b["village_code"], "35.10.05.2003");
+        let id = b["id"].as_str().unwrap().to_owned();
+        // An ambiguous name clears the code; the kecamatan or an explicit code settles it.
+        let r = app.put(&format!("/api/v1/recipients/{id}"), &app.admin, &json!({"name": "Mbah Sarni", "village": "Banjarsari"})).await;
+        assert!(body(r).await["village_code"].is_null());
+        let r = app.put(&format!("/api/v1/recipients/{id}"), &app.admin, &json!({"name": "Mbah Sarni", "village": "Banjarsari", "kecamatan": "Kec. Kalipuro"})).await;
+        assert_eq!(body(r).await["village_code"], "35.10.07.2006");
+        let r = app.put(&format!("/api/v1/recipients/{id}"), &app.admin, &json!({"name": "Mbah Sarni", "village": "Banjarsari", "village_code": "35.10.05.2005"})).await;
+        assert_eq!(body(r).await["village_code"], "35.10.05.2005");
+        let r = app.put(&format!("/api/v1/recipients/{id}"), &app.admin, &json!({"name": "Mbah Sarni", "village_code": "35.10.99.9999"})).await;
+        assert_problem(r, 422, "unknown_village_code", Some("village_code")).await;
+    }
+
     async fn a_file_without_a_name_column_is_refused_whole(app) {
         let r = upload(&app, "/api/v1/recipients/import", &app.admin, "text/csv", "Alamat,Desa,Kecamatan\nJl. A,Kemiren,Glagah\n".into()).await;
         assert_problem(r, 422, "missing_column", Some("file")).await;
