@@ -181,3 +181,118 @@ fn import_prescriptions_reports_each_row_by_file_and_line() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+fn import(dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let db = format!("sqlite://{}", dir.join("antar.db").display());
+    let out = Command::new(env!("CARGO_BIN_EXE_antar"))
+        .arg("import")
+        .args(args)
+        .args(["--database", &db])
+        .current_dir(dir)
+        .env_remove("ANTAR_DATABASE_URL")
+        .env("ANTAR_ROADS__GRAPH", "")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn import_fixture(name: &str) -> String {
+    format!("{}/fixtures/import/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn importing_a_hospital_list_names_each_bad_cell_and_stores_nothing_without_partial() {
+    let dir = temp_dir();
+    let villages = import_fixture("wilayah_banyuwangi.csv");
+    let simrs = import_fixture("simrs_rsud_blambangan.csv");
+    let (ok, out, err) = import(&dir, &["villages", &villages]);
+    assert!(ok, "{err}");
+    assert!(
+        out.ends_with("11 created, 0 updated, 0 held, 0 rejected\n"),
+        "{out}"
+    );
+
+    let (ok, out, err) = import(&dir, &["recipients", &simrs]);
+    assert!(!ok);
+    assert!(
+        out.contains(&format!(
+            "{simrs}:6:C: would be rejected: nik: NIK in scientific notation lost its last digits"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("{simrs}:5:C: warning: nik:")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "{simrs}:10:B: would be held: name: same person as row 4 (by nik)"
+        )),
+        "{out}"
+    );
+    assert!(err.contains("nothing stored: 1 rows rejected"), "{err}");
+    assert!(!out.contains("3510054207450001") && !err.contains("3510054207450001"));
+
+    // A dry run with --partial reports the same and stores nothing: the real import after it
+    // still creates every person.
+    let (ok, out, _) = import(&dir, &["recipients", &simrs, "--partial", "--dry-run"]);
+    assert!(ok);
+    assert!(
+        out.ends_with("dry run, nothing stored: 4 created, 0 updated, 1 held, 1 rejected\n"),
+        "{out}"
+    );
+    let (ok, out, err) = import(&dir, &["recipients", &simrs, "--partial"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.ends_with("4 created, 0 updated, 1 held, 1 rejected\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("{simrs}:4: created recipient ")),
+        "{out}"
+    );
+
+    // The same list again: every good row is recognised, none is created twice.
+    let (ok, out, err) = import(&dir, &["recipients", &simrs, "--partial"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("(matched Siti Aminah by nik)"), "{out}");
+    assert!(
+        out.ends_with("0 created, 4 updated, 1 held, 1 rejected\n"),
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_list_without_a_name_column_is_named_with_its_header_row() {
+    let dir = temp_dir();
+    let file = dir.join("alamat.csv");
+    std::fs::write(
+        &file,
+        "DATA LANSIA\nAlamat,Desa,Kecamatan\nJl. A,Kemiren,Glagah\n",
+    )
+    .unwrap();
+    let f = file.display().to_string();
+    let (ok, _, err) = import(&dir, &["recipients", &f]);
+    assert!(!ok);
+    assert!(
+        err.contains(&format!("{f}:2: the header has no name column")),
+        "{err}"
+    );
+    // An override naming a column that is not there is refused before anything is read.
+    let (ok, _, err) = import(&dir, &["recipients", &f, "--map", "Nama Lansia=name"]);
+    assert!(!ok);
+    assert!(err.contains("no column \"Nama Lansia\""), "{err}");
+    // With the override naming the right column, the file reads.
+    let (ok, out, err) = import(
+        &dir,
+        &["recipients", &f, "--map", "Alamat=name", "--dry-run"],
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("dry run, nothing stored: 1 created"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

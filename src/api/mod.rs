@@ -9,6 +9,7 @@ pub mod admin;
 pub mod error;
 pub mod extract;
 pub mod jobs;
+pub mod import;
 pub mod people;
 pub mod plans;
 pub mod prescriptions;
@@ -79,6 +80,10 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(people::pause_enrolment))
         .routes(routes!(people::resume_enrolment))
         .routes(routes!(people::generate_meal_day))
+        .routes(routes!(import::import_areas))
+        .routes(routes!(import::list_areas))
+        .routes(routes!(import::import_recipients))
+        .routes(routes!(import::import_enrolments))
         .routes(routes!(plans::create_plan))
         .routes(routes!(jobs::get_plan))
         .routes(routes!(jobs::list_jobs))

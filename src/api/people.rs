@@ -47,6 +47,9 @@ pub struct RecipientBody {
     /// Kecamatan.
     #[serde(default)]
     pub kecamatan: String,
+    /// Kemendagri code of the desa/kelurahan (e.g. `35.10.05.2003`); when absent, the village
+    /// and kecamatan names are looked up in the area list.
+    pub village_code: Option<String>,
     /// Notes for staff.
     #[serde(default)]
     pub notes: String,
@@ -114,6 +117,22 @@ impl RecipientBody {
                 None
             }
         };
+        let village_code = self
+            .village_code
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .and_then(|c| {
+                crate::domain::area::AreaCode::parse(c)
+                    .map_err(|e| {
+                        errors.push(FieldError::new(
+                            "village_code",
+                            "invalid_area_code",
+                            e.to_string(),
+                        ))
+                    })
+                    .ok()
+            });
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -128,6 +147,9 @@ impl RecipientBody {
             village: self.village.trim().to_owned(),
             kecamatan: self.kecamatan.trim().to_owned(),
             notes: self.notes,
+            village_code,
+            nik_last4: None,
+            medical_record_no: None,
         })
     }
 }
@@ -155,6 +177,12 @@ pub struct RecipientView {
     pub kecamatan: String,
     /// Notes.
     pub notes: String,
+    /// Kemendagri code of the desa/kelurahan, when resolved.
+    pub village_code: Option<String>,
+    /// Last 4 digits of the national id (NIK), when known.
+    pub nik_last4: Option<String>,
+    /// Hospital medical record number (No. RM).
+    pub medical_record_no: Option<String>,
 }
 
 impl From<Recipient> for RecipientView {
@@ -173,6 +201,9 @@ impl From<Recipient> for RecipientView {
             village: r.village,
             kecamatan: r.kecamatan,
             notes: r.notes,
+            village_code: r.village_code.map(|c| c.to_string()),
+            nik_last4: r.nik_last4,
+            medical_record_no: r.medical_record_no,
         }
     }
 }

@@ -137,6 +137,52 @@ pub enum ImportCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Import the village list: Kemendagri code (kecamatan 35.10.05, desa 35.10.05.2003),
+    /// name, optional kind and centroid. A code already stored is updated.
+    #[command(
+        after_help = "Example:\n  antar import villages wilayah.csv --dry-run\n\nColumns (any order, Indonesian or English headers): kode/code, nama/name, jenis/kind, lat, lon or lokasi"
+    )]
+    Villages(ListImportArgs),
+    /// Import recipients from a hospital or Dinas Sosial list (CSV or XLSX). People already
+    /// stored are recognised by NIK, No. RM, or name + village (the last is held for review).
+    #[command(
+        after_help = "Example:\n  antar import recipients daftar-lansia.xlsx --dry-run --map \"No. KTP=nik\"\n\nColumns are found by their headers: nama, nik, no_rm, alamat, patokan, desa/kelurahan, kode desa,\nkecamatan, telepon/hp, lokasi/koordinat or lat/lon, catatan (and their English names)."
+    )]
+    Recipients(ListImportArgs),
+    /// Import meal enrolments: each row a person (recognised or created as by `import
+    /// recipients`) with kitchen (dapur), days (hari), diet notes, start and end.
+    #[command(
+        after_help = "Example:\n  antar import enrolments rantang-kasih.csv --kitchen \"Warung Bu Sri\" --partial\n\nDays: \"Senin-Jumat\", \"Senin, Rabu, Jumat\", \"setiap hari\" (default every day); start defaults to today."
+    )]
+    Enrolments {
+        /// The list.
+        #[command(flatten)]
+        args: ListImportArgs,
+        /// Kitchen (site id or name) for rows without a dapur column value.
+        #[arg(long)]
+        kitchen: Option<String>,
+    },
+}
+
+/// Options shared by the list imports (villages, recipients, enrolments).
+#[derive(Debug, clap::Args)]
+pub struct ListImportArgs {
+    /// The file: CSV (comma or semicolon) or XLSX (first sheet).
+    pub file: PathBuf,
+    /// Show what would be created, updated, held or rejected; store nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Store the good rows even if some are rejected.
+    #[arg(long)]
+    pub partial: bool,
+    /// Override the column guess: COLUMN=FIELD, COLUMN a header or a letter, FIELD one of name,
+    /// nik, medical_record_no, phone, address, landmark, village, village_code, kecamatan,
+    /// location, lat, lon, kitchen, days, diet_notes, start, end, notes, code, kind (or ignore).
+    #[arg(long = "map", value_name = "COLUMN=FIELD")]
+    pub map: Vec<String>,
+    /// Database.
+    #[command(flatten)]
+    pub db: DbArgs,
 }
 
 /// Admin commands.
@@ -208,6 +254,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }) => {
             let s = settings(config, Some(&db), None)?;
             import_prescriptions(&s, &file, site, partial).await
+        }
+        Command::Import(ImportCommand::Villages(args)) => {
+            let s = settings(config, Some(&args.db), None)?;
+            import_list(&s, &args, ListKind::Villages, None).await
+        }
+        Command::Import(ImportCommand::Recipients(args)) => {
+            let s = settings(config, Some(&args.db), None)?;
+            import_list(&s, &args, ListKind::Recipients, None).await
+        }
+        Command::Import(ImportCommand::Enrolments { args, kitchen }) => {
+            let s = settings(config, Some(&args.db), None)?;
+            import_list(&s, &args, ListKind::Enrolments, kitchen).await
         }
         Command::Config => {
             let s = settings(config, None, None)?;
@@ -311,4 +369,154 @@ async fn demo(config: Option<&std::path::Path>, args: DemoArgs) -> anyhow::Resul
         anyhow::bail!("--speed must be between 1 and 10000, got {}", opts.speed);
     }
     crate::demo::run::run(s, opts).await.map(|_| ())
+}
+
+#[derive(Debug, Clone, Copy)]
+enum ListKind {
+    Villages,
+    Recipients,
+    Enrolments,
+}
+
+fn cli_operator() -> crate::domain::Principal {
+    use crate::domain::{Principal, Role, TokenId};
+    Principal {
+        token_id: TokenId::new(),
+        name: "cli-import".into(),
+        role: Role::Admin,
+        site_id: None,
+        partner_id: None,
+    }
+}
+
+/// `file:row:` for a reason that starts with `row N: `, else `file: `.
+fn file_place(file: &str, reason: &str) -> String {
+    if let Some(rest) = reason.strip_prefix("row ")
+        && let Some((n, msg)) = rest.split_once(": ")
+        && n.parse::<usize>().is_ok()
+    {
+        return format!("{file}:{n}: {msg}");
+    }
+    format!("{file}: {reason}")
+}
+
+async fn import_list(
+    s: &Settings,
+    args: &ListImportArgs,
+    kind: ListKind,
+    kitchen: Option<String>,
+) -> anyhow::Result<()> {
+    use crate::dispatch::DispatchError;
+    use crate::dispatch::onboarding::{ImportOptions, RowAction};
+    let file = args.file.display().to_string();
+    let bytes = std::fs::read(&args.file).map_err(|e| anyhow::anyhow!("{file}: {e}"))?;
+    let overrides = args
+        .map
+        .iter()
+        .map(|m| crate::domain::sheet::Override::parse(m))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| anyhow::anyhow!("--map {e}"))?;
+    let opts = ImportOptions {
+        dry_run: args.dry_run,
+        partial: args.partial,
+        overrides,
+        kitchen,
+    };
+    let store = app::open_store(s).await?;
+    let dispatch = app::build_dispatch(s, store.clone())?;
+    let who = cli_operator();
+    let result = match kind {
+        ListKind::Villages => dispatch.import_villages(&who, &bytes, &opts).await,
+        ListKind::Recipients => dispatch.import_recipients(&who, &bytes, &opts).await,
+        ListKind::Enrolments => dispatch.import_enrolments(&who, &bytes, &opts).await,
+    };
+    store.close().await;
+    let report = match result {
+        Ok(r) => r,
+        Err(DispatchError::Invalid(errors)) => {
+            let lines: Vec<String> = errors
+                .iter()
+                .map(|e| file_place(&file, &e.reason))
+                .collect();
+            anyhow::bail!("{}", lines.join("\n"))
+        }
+        Err(e) => anyhow::bail!("{file}: {e}"),
+    };
+    let columns: Vec<String> = report
+        .columns
+        .iter()
+        .map(|c| match c.field {
+            Some(f) => format!("{} {:?} -> {f}", c.column, c.header),
+            None => format!("{} {:?} (ignored)", c.column, c.header),
+        })
+        .collect();
+    println!(
+        "{file}: header on row {}; columns: {}",
+        report.header_row,
+        columns.join(", ")
+    );
+    // Rows of an import that was not stored say what would have happened.
+    let would = if report.committed { "" } else { "would be " };
+    for r in &report.rows {
+        let at = format!("{file}:{}", r.row);
+        let what = match (&r.recipient_id, &r.code) {
+            (Some(id), _) => format!("recipient {id}"),
+            (None, Some(code)) => format!("area {code}"),
+            _ => String::new(),
+        };
+        match r.action {
+            RowAction::Rejected => {}
+            RowAction::Held => {}
+            a => {
+                let mut line = format!("{at}: {would}{} {what}", a.as_str());
+                if let Some(m) = &r.matched {
+                    line.push_str(&format!(" (matched {} by {})", m.name, m.key.as_str()));
+                }
+                if let Some((id, ea)) = &r.enrolment {
+                    line.push_str(&format!("; enrolment {id} {would}{}", ea.as_str()));
+                }
+                println!("{line}");
+            }
+        }
+        for i in &r.issues {
+            let col = if i.column.is_empty() {
+                String::new()
+            } else {
+                format!(":{}", i.column)
+            };
+            println!(
+                "{at}{col}: {would}{}: {}: {}",
+                r.action.as_str(),
+                i.field,
+                i.reason
+            );
+        }
+        for w in &r.warnings {
+            let col = if w.column.is_empty() {
+                String::new()
+            } else {
+                format!(":{}", w.column)
+            };
+            println!("{at}{col}: warning: {}: {}", w.field, w.reason);
+        }
+    }
+    let summary = format!(
+        "{} created, {} updated, {} held, {} rejected",
+        report.count(RowAction::Created),
+        report.count(RowAction::Updated),
+        report.count(RowAction::Held),
+        report.count(RowAction::Rejected)
+    );
+    if report.dry_run {
+        println!("dry run, nothing stored: {summary}");
+        Ok(())
+    } else if report.committed {
+        println!("{summary}");
+        Ok(())
+    } else {
+        anyhow::bail!(
+            "nothing stored: {} rows rejected (use --partial to store the good rows); {summary}",
+            report.count(RowAction::Rejected)
+        )
+    }
 }

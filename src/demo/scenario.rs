@@ -462,6 +462,9 @@ pub async fn load(
             village: r.village.clone(),
             kecamatan: r.kecamatan.clone(),
             notes: r.notes.clone(),
+            village_code: None,
+            nik_last4: None,
+            medical_record_no: None,
         };
         recipients.push(dispatch.create_recipient(admin, rec).await?.id);
     }

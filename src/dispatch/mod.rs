@@ -10,6 +10,7 @@ pub mod events;
 pub mod intake;
 pub mod jobs;
 pub mod meals;
+pub mod onboarding;
 pub mod outbox;
 pub mod planning;
 pub mod recipients;

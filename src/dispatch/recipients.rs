@@ -49,6 +49,9 @@ impl Dispatch {
                 store::StoreError::NotFound => DispatchError::NotFound("recipient"),
                 other => other.into(),
             })?;
+        // The village by code, so reports group people whatever the spelling of the name.
+        let code = super::onboarding::village_code_for(&mut tx, &r).await?;
+        store::areas::set_village_code(&mut tx, r.id, code.as_ref().map(|c| c.as_str())).await?;
         let action = if insert { "create" } else { "update" };
         audit::record(
             &mut tx,
@@ -59,8 +62,10 @@ impl Dispatch {
             &json!({}),
         )
         .await?;
+        // The stored row: identity columns set by imports are kept by an update.
+        let stored = store::recipients::recipient_in(&mut tx, r.id).await?;
         tx.commit().await?;
-        Ok(r)
+        Ok(stored)
     }
 
     /// One recipient; audited.

@@ -5,15 +5,18 @@
 //! at the edges (`store`, `api`), so every value here has already been parsed and checked.
 
 pub mod access;
+pub mod area;
 pub mod enrolment;
 pub mod geo;
 pub mod ids;
 pub mod job;
 pub mod location;
 pub mod matrix;
+pub mod nik;
 pub mod order;
 pub mod phone;
 pub mod records;
+pub mod sheet;
 pub mod site;
 pub mod time;
 

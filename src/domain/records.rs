@@ -167,6 +167,12 @@ pub struct Recipient {
     pub kecamatan: String,
     /// Notes for staff.
     pub notes: String,
+    /// Kemendagri code of the desa/kelurahan, when resolved (reports group by it).
+    pub village_code: Option<super::area::AreaCode>,
+    /// Last 4 digits of the national id (the id itself is kept only as a keyed MAC).
+    pub nik_last4: Option<String>,
+    /// Hospital medical record number (No. RM).
+    pub medical_record_no: Option<String>,
 }
 
 /// A meal enrolment with its pauses.

@@ -19,6 +19,7 @@
 //! run beside the writer). A lock file keeps a second `antar serve` off the same database file.
 
 pub mod access;
+pub mod areas;
 pub mod audit;
 pub mod enrolments;
 pub mod jobs;

@@ -10,8 +10,8 @@ use super::{Result, RowExt, Store, StoreError, now, opt_f64, opt_location, parse
 use crate::domain::RecipientId;
 use crate::domain::records::Recipient;
 
-const COLUMNS: &str =
-    "id, name, phone, address, landmark, lat, lon, location_source, village, kecamatan, notes";
+const COLUMNS: &str = "id, name, phone, address, landmark, lat, lon, location_source, village, kecamatan, notes, \
+     village_code, nik_last4, medical_record_no";
 
 pub(crate) fn recipient_from_row(r: &AnyRow) -> Result<Recipient> {
     Ok(Recipient {
@@ -28,6 +28,12 @@ pub(crate) fn recipient_from_row(r: &AnyRow) -> Result<Recipient> {
         village: r.text("village")?,
         kecamatan: r.text("kecamatan")?,
         notes: r.text("notes")?,
+        village_code: r
+            .opt_text("village_code")?
+            .map(|c| parse_col("village_code", &c))
+            .transpose()?,
+        nik_last4: r.opt_text("nik_last4")?,
+        medical_record_no: r.opt_text("medical_record_no")?,
     })
 }
 

@@ -3,6 +3,7 @@
 mod admin;
 mod dispatch;
 mod meals;
+mod onboarding;
 mod outbox;
 mod plans;
 mod prescriptions;
