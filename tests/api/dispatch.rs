@@ -556,3 +556,124 @@ with_town! {
         assert_eq!(order_status(&app, &urgent_id).await, "assigned");
     }
 }
+
+/// A partner endpoint that can be switched off (503) and records every request.
+async fn switchable_partner() -> (
+    String,
+    Arc<std::sync::atomic::AtomicBool>,
+    Arc<Mutex<Vec<(String, Value, u16)>>>,
+) {
+    let down = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let (d, s) = (down.clone(), seen.clone());
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+            let (d, s) = (d.clone(), s.clone());
+            async move {
+                let status = if d.load(std::sync::atomic::Ordering::SeqCst) {
+                    503
+                } else {
+                    200
+                };
+                let id = headers["webhook-id"].to_str().unwrap().to_owned();
+                let v: Value = serde_json::from_slice(&body).unwrap();
+                s.lock().unwrap().push((id, v.clone(), status));
+                let reply = if v["type"] == "job.offered" {
+                    json!({"decision": "accept"})
+                } else {
+                    json!({})
+                };
+                (StatusCode::from_u16(status).unwrap(), axum::Json(reply))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, down, seen)
+}
+
+with_town! {
+    async fn a_partner_down_for_an_hour_gets_everything_once_back_in_order_per_job(app) {
+        use std::sync::atomic::Ordering;
+        let (url, down, seen) = switchable_partner().await;
+        let keys = partner(&app, "Ojek Sehat", &url, 1, false).await;
+        // Two pharmacies, two jobs, both accepted while the partner is up.
+        let mut jobs = Vec::new();
+        let mut orders = Vec::new();
+        for (name, lat) in [("RSUD Blambangan", -8.225), ("RSUD Genteng", -8.205)] {
+            let site = app.site("pharmacy", name, lat, 114.35).await;
+            let pharmacist = app.token("pharmacist", Some(&site)).await;
+            let mut ids = Vec::new();
+            for i in 0..2 {
+                let mut p = prescription(&format!("Pasien {name} {i}"));
+                p["patient"]["location"] = json!({"lat": lat + 0.004 + 0.002 * i as f64, "lon": 114.356});
+                p["ready_at"] = json!("2031-03-04T02:00:00Z");
+                p["deliver_by"] = json!("2031-03-04T06:00:00Z");
+                ids.push(body(app.post("/api/v1/prescriptions", &pharmacist, &p).await).await["id"].as_str().unwrap().to_owned());
+            }
+            orders.push((pharmacist, ids));
+        }
+        let p = plan(&app).await;
+        for j in p["job_ids"].as_array().unwrap() {
+            jobs.push(j.as_str().unwrap().to_owned());
+        }
+        assert_eq!(jobs.len(), 2, "{p}");
+        let t0 = Utc::now();
+        deliver_all(&app, t0).await;
+        for j in &jobs {
+            assert_eq!(job(&app, j).await["job"]["status"], "accepted");
+        }
+        // The partner goes down. Meanwhile every order is cancelled (job.updated, then
+        // job.cancelled per job) and staff send a test webhook.
+        down.store(true, Ordering::SeqCst);
+        for (pharmacist, ids) in &orders {
+            for id in ids {
+                let r = app.post(&format!("/api/v1/prescriptions/{id}/cancel"), pharmacist, &json!({"reason": "dibatalkan"})).await;
+                assert_eq!(r.status(), 200);
+            }
+        }
+        let r = app.post(&format!("/api/v1/admin/partners/{}/test-webhook", keys.id), &app.admin, &json!({})).await;
+        assert_eq!(r.status(), 202);
+        // An hour of simulated time, the worker running every minute: nothing gets through.
+        let mut w = OutboxWorker::new(app.dispatch.clone(), 11).unwrap();
+        for minute in 0..=60 {
+            w.run_once(t0 + Duration::minutes(minute)).await.unwrap();
+        }
+        let failed_attempts = seen.lock().unwrap().iter().filter(|(_, _, s)| *s == 503).count();
+        assert!(failed_attempts >= 5, "retries happened while down: {failed_attempts}");
+        // Back up: keep running until nothing is pending.
+        down.store(false, Ordering::SeqCst);
+        for minute in 61..=240 {
+            w.run_once(t0 + Duration::minutes(minute)).await.unwrap();
+        }
+        let log = seen.lock().unwrap().clone();
+        let delivered: Vec<&(String, Value, u16)> = log.iter().filter(|(_, _, s)| *s == 200).collect();
+        // Every event the partner accepted arrived once, and every retry reused its webhook-id.
+        let mut ids: Vec<&String> = delivered.iter().map(|(id, _, _)| id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), delivered.len(), "no event delivered twice");
+        for (id, body, _) in &log {
+            let same: Vec<_> = log.iter().filter(|(i, _, _)| i == id).map(|(_, b, _)| b).collect();
+            assert!(same.iter().all(|b| *b == body), "a webhook-id always carries the same body");
+        }
+        let types: Vec<&str> = delivered.iter().map(|(_, b, _)| b["type"].as_str().unwrap()).collect();
+        assert!(types.contains(&"webhook.test"), "{types:?}");
+        for j in &jobs {
+            let of_job: Vec<&str> = delivered.iter()
+                .filter(|(_, b, _)| b["data"]["job_id"] == j.as_str())
+                .map(|(_, b, _)| b["type"].as_str().unwrap())
+                .collect();
+            // Offered and accepted before the outage; the change offer expired during it (an
+            // offer is never delivered after its deadline); the cancellation arrived after.
+            assert_eq!(of_job, ["job.offered", "job.cancelled"], "job {j}");
+        }
+        // The dropped change offer is on record, with why.
+        let log = body(app.get(&format!("/api/v1/admin/partners/{}/deliveries", keys.id), &app.admin).await).await;
+        let rows = log["deliveries"].as_array().unwrap();
+        assert!(rows.iter().all(|d| d["status"] == "delivered" || d["status"] == "dropped"), "{log}");
+        assert_eq!(rows.iter().filter(|d| d["status"] == "dropped").count(), 2, "{log}");
+    }
+}
