@@ -10,7 +10,7 @@
 //! partner has declined, the job is flagged for staff with the reasons and an alert.
 //! Must not depend on `api`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
@@ -20,8 +20,8 @@ use super::planning::{PlanPreview, PlanRequest};
 use super::{Dispatch, DispatchError, Result, require};
 use crate::domain::records::{Order, Partner, Site};
 use crate::domain::{
-    AlertId, AlertKind, AlertStatus, JobStatus, OfferStatus, OrderKind, OrderStatus, PartnerId,
-    PlanId, Principal, Role, StopStatus, TimeWindow,
+    AlertId, AlertKind, AlertStatus, JobStatus, OfferStatus, OrderId, OrderKind, OrderStatus,
+    PartnerId, PlanId, Principal, Role, StopStatus, TimeWindow,
 };
 use crate::store::jobs::{self as sj, AlertRow, JobRow, OfferRow, PlanRow, StopRow};
 use crate::store::outbox::{NewEvent, enqueue};
@@ -229,7 +229,7 @@ fn pickup(site: &Site, job: &JobRow) -> Pickup {
     }
 }
 
-/// Move every listed order from `from` to `to` when it is in `from`.
+/// Move every listed order that is in `from` to `to`, in bulk.
 async fn move_orders(
     conn: &mut sqlx::AnyConnection,
     stops: &[(StopRow, Order)],
@@ -238,10 +238,13 @@ async fn move_orders(
     reason: &str,
     actor: &str,
 ) -> Result<()> {
-    for (_, o) in stops {
-        if o.status == from && from.can_become(to, o.kind) {
-            store::orders::set_status(&mut *conn, o.id, from, to, reason, actor).await?;
-        }
+    let ids: Vec<OrderId> = stops
+        .iter()
+        .filter(|(_, o)| o.status == from && from.can_become(to, o.kind))
+        .map(|(_, o)| o.id)
+        .collect();
+    if !ids.is_empty() {
+        store::orders::set_status_many(&mut *conn, &ids, from, to, reason, actor).await?;
     }
     Ok(())
 }
@@ -270,26 +273,41 @@ impl Dispatch {
         let mut jobs = Vec::new();
         let (mut offered, mut flagged) = (0, 0);
         let mut job_rows = Vec::new();
+        // Every planned order moves `ready → planned` in bulk; one that changed while the
+        // solver ran (cancelled, planned elsewhere) stays out.
+        let all: Vec<OrderId> = preview
+            .routes
+            .iter()
+            .flat_map(|r| r.stops.iter().map(|s| s.order_id))
+            .collect();
+        let moved: HashSet<OrderId> = store::orders::set_status_many(
+            &mut tx,
+            &all,
+            OrderStatus::Ready,
+            OrderStatus::Planned,
+            &format!("plan {plan_id}"),
+            &actor,
+        )
+        .await?
+        .into_iter()
+        .collect();
+        let mut loaded: HashMap<OrderId, Order> = store::orders::orders_in(&mut tx, &all)
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o))
+            .collect();
         for route in &preview.routes {
             let job_id = Uuid::now_v7();
             let mut kept = Vec::new();
             for (i, stop) in route.stops.iter().enumerate() {
-                let o = store::orders::order_in(&mut tx, stop.order_id, None).await?;
-                if o.status != OrderStatus::Ready {
-                    // Cancelled or planned by someone else since the solver read it.
+                let Some(o) = loaded.remove(&stop.order_id) else {
+                    continue;
+                };
+                if !moved.contains(&o.id) {
                     unplanned.push(json!({"order_id": o.id, "code": "changed_while_planning",
                         "reason": format!("the order became {} while the plan was computed", o.status)}));
                     continue;
                 }
-                store::orders::set_status(
-                    &mut tx,
-                    o.id,
-                    OrderStatus::Ready,
-                    OrderStatus::Planned,
-                    &format!("plan {plan_id}"),
-                    &actor,
-                )
-                .await?;
                 let s = StopRow {
                     id: Uuid::now_v7(),
                     job_id,
@@ -303,8 +321,6 @@ impl Dispatch {
                     note: None,
                     updated_at: now,
                 };
-                let mut o = o;
-                o.status = OrderStatus::Planned;
                 kept.push((s, o));
             }
             if kept.is_empty() {
@@ -357,10 +373,12 @@ impl Dispatch {
         .await?;
         for (mut job, kept) in job_rows {
             sj::insert_job(&mut tx, &job).await?;
-            for (s, _) in &kept {
-                sj::insert_stop(&mut tx, s).await?;
-            }
-            if self.offer_next_in(&mut tx, &mut job, now, &actor).await? {
+            let stops: Vec<StopRow> = kept.iter().map(|(s, _)| s.clone()).collect();
+            sj::insert_stops(&mut tx, &stops).await?;
+            if self
+                .offer_next_with(&mut tx, &mut job, Some(kept), now, &actor)
+                .await?
+            {
                 offered += 1;
             } else {
                 flagged += 1;
@@ -397,7 +415,22 @@ impl Dispatch {
         now: DateTime<Utc>,
         actor: &str,
     ) -> Result<bool> {
-        let stops = live_stops(&mut *conn, job.id).await?;
+        self.offer_next_with(conn, job, None, now, actor).await
+    }
+
+    /// [`Self::offer_next_in`] with the job's live stops and orders already at hand.
+    async fn offer_next_with(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        job: &mut JobRow,
+        stops: Option<Vec<(StopRow, Order)>>,
+        now: DateTime<Utc>,
+        actor: &str,
+    ) -> Result<bool> {
+        let stops = match stops {
+            Some(s) => s,
+            None => live_stops(&mut *conn, job.id).await?,
+        };
         let site = store::sites::site_in(&mut *conn, job.site_id).await?;
         let offers: Vec<OfferRow> = sj::offers_of_job_in(&mut *conn, job.id)
             .await?

@@ -390,6 +390,45 @@ pub async fn insert_stop(conn: &mut AnyConnection, s: &StopRow) -> Result<()> {
     Ok(())
 }
 
+/// Store many stops, 200 per statement.
+pub async fn insert_stops(conn: &mut AnyConnection, stops: &[StopRow]) -> Result<()> {
+    for chunk in stops.chunks(200) {
+        let values = (0..chunk.len())
+            .map(|i| {
+                let b = i * 8;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7,
+                    b + 8
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO job_stops (id, job_id, position, order_id, parcel_code, eta, status, updated_at) VALUES {values}"
+        )));
+        for s in chunk {
+            q = q
+                .bind(s.id.to_string())
+                .bind(s.job_id.to_string())
+                .bind(s.position)
+                .bind(s.order_id.to_string())
+                .bind(s.parcel_code.clone())
+                .bind(ts(s.eta))
+                .bind(s.status.as_str())
+                .bind(ts(s.updated_at));
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 /// Record what happened at a stop.
 pub async fn update_stop(conn: &mut AnyConnection, s: &StopRow) -> Result<()> {
     sqlx::query(

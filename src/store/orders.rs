@@ -190,6 +190,90 @@ pub async fn order_in(
     order_from_row(&r)
 }
 
+/// Bind parameters per statement when working on many rows (below SQLite's and PostgreSQL's
+/// limits).
+const CHUNK: usize = 500;
+
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Many orders inside a transaction, in no particular order (missing ids are skipped).
+pub async fn orders_in(conn: &mut AnyConnection, ids: &[OrderId]) -> Result<Vec<Order>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM orders WHERE id IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(id.to_string());
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            out.push(order_from_row(&r)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Move every order of `ids` that is still in `from` to `to` (checked against the domain rules
+/// by the caller), with one history row each, in two statements per 500 orders. Returns the
+/// orders moved; the others had changed meanwhile.
+pub async fn set_status_many(
+    conn: &mut AnyConnection,
+    ids: &[OrderId],
+    from: OrderStatus,
+    to: OrderStatus,
+    reason: &str,
+    actor: &str,
+) -> Result<Vec<OrderId>> {
+    let at = ts(now());
+    let mut moved = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        let sql = format!(
+            "UPDATE orders SET status = $1, updated_at = $2 WHERE status = $3 AND id IN ({}) RETURNING id",
+            placeholders(4, chunk.len())
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql))
+            .bind(to.as_str())
+            .bind(&at)
+            .bind(from.as_str());
+        for id in chunk {
+            q = q.bind(id.to_string());
+        }
+        let rows = q.fetch_all(&mut *conn).await?;
+        let got: Vec<OrderId> = rows
+            .iter()
+            .map(|r| parse_col("id", &r.text("id")?))
+            .collect::<Result<_>>()?;
+        if !got.is_empty() {
+            let values = (0..got.len())
+                .map(|i| format!("(${}, $1, $2, $3, $4, $5)", i + 6))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "INSERT INTO order_events (order_id, from_status, to_status, reason, actor, at) VALUES {values}"
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql))
+                .bind(from.as_str())
+                .bind(to.as_str())
+                .bind(reason)
+                .bind(actor)
+                .bind(&at);
+            for id in &got {
+                q = q.bind(id.to_string());
+            }
+            q.execute(&mut *conn).await?;
+        }
+        moved.extend(got);
+    }
+    Ok(moved)
+}
+
 /// Move an order from `from` to `to` (already checked against the domain rules). Fails with
 /// `Conflict` when the stored status is no longer `from` (someone else moved it first).
 pub async fn set_status(
