@@ -296,3 +296,40 @@ fn a_list_without_a_name_column_is_named_with_its_header_row() {
     assert!(out.contains("dry run, nothing stored: 1 created"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_demo_plays_a_whole_day_and_prints_its_figures() {
+    let dir = temp_dir();
+    let out = Command::new(env!("CARGO_BIN_EXE_antar"))
+        .current_dir(&dir)
+        .args(["demo", "--speed", "2400", "--date", "2031-03-04"])
+        .arg("--database")
+        .arg(format!("sqlite://{}", dir.join("demo.db").display()))
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The figures are there, and most of the day's orders were handed over.
+    let figure = |label: &str| -> i64 {
+        let line = stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .unwrap_or_else(|| panic!("no {label:?} line in\n{stdout}"));
+        line[label.len() + 2..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let orders = figure("orders");
+    let delivered = figure("delivered on time") + figure("delivered late");
+    assert!(orders > 400, "{stdout}");
+    assert!(delivered * 10 >= orders * 8, "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -716,3 +716,111 @@ pub async fn day_report(
         jobs_by_status: f.jobs_by_status,
     }))
 }
+
+/// A proposed correction of a recipient's home.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CorrectionView {
+    /// Id.
+    pub id: Uuid,
+    /// Whose home.
+    pub recipient_id: Uuid,
+    /// The delivery where the courier stood.
+    pub order_id: Uuid,
+    /// The pin on record.
+    pub stored: Option<Location>,
+    /// Where the courier handed over.
+    pub proposed: Location,
+    /// Metres apart.
+    pub distance_m: f64,
+    /// `courier_gps`.
+    pub source: String,
+    /// `proposed`, `accepted`, `rejected`.
+    pub status: String,
+    /// When proposed.
+    pub proposed_at: DateTime<Utc>,
+    /// Who decided.
+    pub decided_by: Option<String>,
+}
+
+impl From<crate::store::corrections::Correction> for CorrectionView {
+    fn from(c: crate::store::corrections::Correction) -> Self {
+        let loc = |p: crate::domain::LatLon| Location {
+            lat: p.lat(),
+            lon: p.lon(),
+        };
+        Self {
+            id: c.id,
+            recipient_id: c.recipient_id.0,
+            order_id: c.order_id.0,
+            stored: c.stored.map(loc),
+            proposed: loc(c.proposed),
+            distance_m: c.distance_m.round(),
+            source: c.source,
+            status: c.status,
+            proposed_at: c.proposed_at,
+            decided_by: c.decided_by,
+        }
+    }
+}
+
+/// Correction filters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionQuery {
+    /// `proposed` (default), `accepted` or `rejected`.
+    pub status: Option<String>,
+}
+
+/// Homes a courier found far from their pin: proposals for staff to confirm.
+#[utoipa::path(get, path = "/api/v1/location-corrections", tag = "recipients", params(CorrectionQuery),
+    responses((status = 200, body = Vec<CorrectionView>), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn list_corrections(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ApiQuery(q): ApiQuery<CorrectionQuery>,
+) -> ApiResult<Json<Vec<CorrectionView>>> {
+    let list = state
+        .dispatch
+        .list_corrections(&who, q.status.as_deref().unwrap_or("proposed"))
+        .await?;
+    Ok(Json(list.into_iter().map(CorrectionView::from).collect()))
+}
+
+/// Accept a correction: the recipient's home moves to where the courier handed over.
+#[utoipa::path(post, path = "/api/v1/location-corrections/{id}/accept", tag = "recipients",
+    params(("id" = Uuid, Path, description = "Correction id")),
+    responses((status = 200, body = CorrectionView), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn accept_correction(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<CorrectionView>> {
+    Ok(Json(
+        state
+            .dispatch
+            .decide_correction(&who, id, true)
+            .await?
+            .into(),
+    ))
+}
+
+/// Reject a correction: the stored home stays.
+#[utoipa::path(post, path = "/api/v1/location-corrections/{id}/reject", tag = "recipients",
+    params(("id" = Uuid, Path, description = "Correction id")),
+    responses((status = 200, body = CorrectionView), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn reject_correction(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<CorrectionView>> {
+    Ok(Json(
+        state
+            .dispatch
+            .decide_correction(&who, id, false)
+            .await?
+            .into(),
+    ))
+}

@@ -103,7 +103,9 @@ pub async fn run(mut settings: Settings, opts: DemoOptions) -> anyhow::Result<De
     let real_start = std::time::Instant::now();
     settings.outbox.worker = true;
     settings.dispatch.timers = true;
-    settings.dispatch.wave_time_limit_ms = settings.dispatch.wave_time_limit_ms.min(500);
+    // A wave's solve must not take more than about two simulated minutes.
+    let budget_ms = (120_000.0 / opts.speed).clamp(20.0, 500.0) as u64;
+    settings.dispatch.wave_time_limit_ms = settings.dispatch.wave_time_limit_ms.min(budget_ms);
     if settings.roads.graph.trim().is_empty() {
         settings.roads.graph = crate::app::EMBEDDED_TOWN.into();
     }

@@ -22,6 +22,9 @@ use crate::store::jobs::{self as sj, AlertFilter, AlertRow, JobRow, StopRow};
 use crate::store::{self, audit};
 use crate::webhooks::inbound::{FailReason, InboundEvent, Proof};
 
+/// A handover this far (metres) from the stored pin proposes a correction.
+pub const CORRECTION_MIN_M: f64 = 150.0;
+
 /// At most this many delivery attempts of a medicine; after that the patient collects it.
 pub const MAX_ATTEMPTS: i64 = 3;
 
@@ -247,6 +250,8 @@ impl Dispatch {
                     )
                     .await?;
                 }
+                self.propose_correction_in(&mut *conn, job, &order, e.occurred_at, now)
+                    .await?;
                 self.complete_if_done(&mut *conn, job, &stops, now).await?;
                 Ok(EventOutcome::Applied)
             }
@@ -285,6 +290,125 @@ impl Dispatch {
                 DispatchError::Internal("offer decisions are applied elsewhere".into()),
             ),
         }
+    }
+
+    /// The courier handed over far from the stored pin (by their last reported position, taken
+    /// at most 10 minutes before): propose the courier's position as the recipient's home, for
+    /// staff to accept or reject. Nothing changes without a person.
+    async fn propose_correction_in(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        job: &JobRow,
+        order: &Order,
+        delivered_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let (Some(recipient), Some((at_door, seen))) = (order.recipient_id, job.courier_location)
+        else {
+            return Ok(());
+        };
+        if (delivered_at - seen).abs() > chrono::Duration::minutes(10) {
+            return Ok(());
+        }
+        let distance_m = order
+            .location
+            .map_or(f64::INFINITY, |p| p.distance_m(at_door));
+        if distance_m < CORRECTION_MIN_M {
+            return Ok(());
+        }
+        let proposal = store::corrections::Correction {
+            id: Uuid::now_v7(),
+            recipient_id: recipient,
+            order_id: order.id,
+            stored: order.location,
+            proposed: at_door,
+            distance_m: if distance_m.is_finite() {
+                distance_m
+            } else {
+                0.0
+            },
+            source: "courier_gps".into(),
+            status: "proposed".into(),
+            proposed_at: now,
+            decided_by: None,
+            decided_at: None,
+        };
+        store::corrections::propose(&mut *conn, &proposal).await?;
+        Ok(())
+    }
+
+    /// Proposed home corrections, newest first (staff).
+    pub async fn list_corrections(
+        &self,
+        who: &Principal,
+        status: &str,
+    ) -> Result<Vec<store::corrections::Correction>> {
+        require(who, &[Role::Admin, Role::SocialWorker])?;
+        if !matches!(status, "proposed" | "accepted" | "rejected") {
+            return Err(invalid(
+                "status",
+                "unknown_status",
+                "one of proposed, accepted, rejected",
+            ));
+        }
+        let list = self.store.corrections(status, 500).await?;
+        self.store
+            .audit_read(
+                &who.actor(),
+                "location_correction",
+                None,
+                &json!({"count": list.len()}),
+            )
+            .await?;
+        Ok(list)
+    }
+
+    /// Accept (the recipient's home moves to the courier's position, source `courier_gps`) or
+    /// reject a proposed correction.
+    pub async fn decide_correction(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        accept: bool,
+    ) -> Result<store::corrections::Correction> {
+        require(who, &[Role::Admin, Role::SocialWorker])?;
+        let now = store::now();
+        let actor = who.actor();
+        let mut tx = self.store.begin().await?;
+        let mut c = store::corrections::correction_in(&mut tx, id)
+            .await
+            .map_err(|_| DispatchError::NotFound("location correction"))?;
+        let status = if accept { "accepted" } else { "rejected" };
+        if !store::corrections::decide(&mut tx, id, status, &actor, now).await? {
+            return Err(DispatchError::Conflict {
+                code: "already_decided",
+                detail: format!("this correction was already {}", c.status),
+            });
+        }
+        if accept {
+            store::corrections::set_recipient_location(
+                &mut tx,
+                c.recipient_id,
+                c.proposed,
+                "courier_gps",
+                now,
+            )
+            .await?;
+        }
+        audit::record(
+            &mut tx,
+            &actor,
+            status,
+            "location_correction",
+            Some(&id.to_string()),
+            &json!({"recipient_id": c.recipient_id, "distance_m": c.distance_m.round()}),
+        )
+        .await?;
+        tx.commit().await?;
+        c.status = status.into();
+        c.decided_by = Some(actor);
+        c.decided_at = Some(now);
+        Ok(c)
     }
 
     /// The courier has the goods: the job and every order still assigned move on.

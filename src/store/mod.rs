@@ -21,6 +21,7 @@
 pub mod access;
 pub mod areas;
 pub mod audit;
+pub mod corrections;
 pub mod enrolments;
 pub mod jobs;
 pub mod orders;

@@ -677,3 +677,50 @@ with_town! {
         assert_eq!(rows.iter().filter(|d| d["status"] == "dropped").count(), 2, "{log}");
     }
 }
+
+with_town! {
+    async fn a_handover_far_from_the_pin_proposes_a_home_correction_that_staff_confirm(app) {
+        let (url, _mock) = mock_partner(vec![(200, json!({"decision": "accept"}))]).await;
+        let keys = partner(&app, "Ojek Sehat", &url, 1, false).await;
+        let social = app.token("social_worker", None).await;
+        let kitchen = app.site("kitchen", "Warung Bu Tin", -8.22, 114.352).await;
+        let r = app.post("/api/v1/recipients", &social,
+            &json!({"name": "Mbah Darmi", "location": {"lat": -8.212, "lon": 114.34}})).await;
+        let recipient = body(r).await["id"].as_str().unwrap().to_owned();
+        app.post("/api/v1/enrolments", &social,
+            &json!({"recipient_id": recipient, "kitchen_id": kitchen, "start_date": "2031-03-01"})).await;
+        app.post("/api/v1/meal-days/2031-03-04/orders", &social, &json!({})).await;
+        let p = plan(&app).await;
+        let job_id = p["job_ids"][0].as_str().unwrap().to_owned();
+        deliver_all(&app, Utc::now()).await;
+        let stop = job(&app, &job_id).await["stops"][0]["id"].as_str().unwrap().to_owned();
+        // The courier stood about 330 m east of the pin when handing over.
+        let door = json!({"lat": -8.212, "lon": 114.343});
+        let events = [
+            json!({"type": "courier.location", "job_id": job_id, "occurred_at": Utc::now(), "seq": 1, "location": door}),
+            json!({"type": "stop.delivered", "job_id": job_id, "occurred_at": Utc::now(), "seq": 2, "stop_id": stop,
+                   "proof": {"recipient_name": "Mbah Darmi"}}),
+        ];
+        for (i, e) in events.iter().enumerate() {
+            let r = send_event(&app, &keys, &format!("evt_{i}"), Utc::now().timestamp(), e).await;
+            assert_eq!(r.status(), 200);
+        }
+        // Proposed, not applied.
+        let stored = body(app.get(&format!("/api/v1/recipients/{recipient}"), &social).await).await;
+        assert_eq!(stored["location"]["lon"], 114.34);
+        let list = body(app.get("/api/v1/location-corrections", &social).await).await;
+        let c = &list.as_array().unwrap()[0];
+        assert_eq!(c["recipient_id"], recipient.as_str());
+        assert_eq!(c["proposed"], door);
+        let d = c["distance_m"].as_f64().unwrap();
+        assert!((300.0..360.0).contains(&d), "{d}");
+        let id = c["id"].as_str().unwrap();
+        let r = app.post(&format!("/api/v1/location-corrections/{id}/accept"), &social, &json!({})).await;
+        assert_eq!(body(r).await["status"], "accepted");
+        let stored = body(app.get(&format!("/api/v1/recipients/{recipient}"), &social).await).await;
+        assert_eq!(stored["location"]["lon"], 114.343, "{stored}");
+        assert_eq!(stored["location_source"], "courier_gps", "{stored}");
+        let again = app.post(&format!("/api/v1/location-corrections/{id}/reject"), &social, &json!({})).await;
+        assert_problem(again, 409, "already_decided", None).await;
+    }
+}
