@@ -91,7 +91,12 @@ pub fn default_date(tz: Tz) -> NaiveDate {
 /// Play the day. `settings` are the service's (database, listen address); the clock must not
 /// be installed yet.
 pub async fn run(mut settings: Settings, opts: DemoOptions) -> anyhow::Result<DemoReport> {
-    let scenario = Scenario::embedded().context("the embedded scenario does not parse")?;
+    let mut scenario = Scenario::embedded().context("the embedded scenario does not parse")?;
+    // An offer must stay open for at least a quarter of a real second, or at high speeds offers
+    // lapse only because an HTTP round trip takes simulated minutes.
+    for p in &mut scenario.partners {
+        p.offer_timeout_s = p.offer_timeout_s.max((opts.speed / 4.0) as i64);
+    }
     let tz = crate::domain::time::parse_tz(&scenario.time_zone)
         .with_context(|| format!("unknown time zone {}", scenario.time_zone))?;
     let date = opts.date.unwrap_or_else(|| default_date(tz));
