@@ -523,27 +523,12 @@ impl Dispatch {
                 AlertKind::MedicineFailed
             }
         };
-        sj::insert_alert(
-            &mut *conn,
-            &AlertRow {
-                id: AlertId::new(),
-                kind,
-                status: AlertStatus::Open,
-                site_id: Some(order.site_id),
-                order_id: Some(order.id),
-                job_id: Some(job.id),
-                recipient_id: order.recipient_id,
-                reason: reason.to_owned(),
-                note: note.to_owned(),
-                raised_at: occurred_at.min(now),
-                acknowledged_by: None,
-                acknowledged_at: None,
-                closed_by: None,
-                closed_at: None,
-                close_note: None,
-            },
-        )
-        .await?;
+        let mut alert = AlertRow::open(kind, reason, note, occurred_at.min(now));
+        alert.site_id = Some(order.site_id);
+        alert.order_id = Some(order.id);
+        alert.job_id = Some(job.id);
+        alert.recipient_id = order.recipient_id;
+        sj::insert_alert(&mut *conn, &alert).await?;
         Ok(())
     }
 

@@ -20,8 +20,8 @@ use super::planning::{PlanPreview, PlanRequest};
 use super::{Dispatch, DispatchError, Result, require};
 use crate::domain::records::{Order, Partner, Site};
 use crate::domain::{
-    AlertId, AlertKind, AlertStatus, JobStatus, OfferStatus, OrderId, OrderKind, OrderStatus,
-    PartnerId, PlanId, Principal, Role, StopStatus, TimeWindow,
+    AlertKind, JobStatus, OfferStatus, OrderId, OrderKind, OrderStatus, PartnerId, PlanId,
+    Principal, Role, StopStatus, TimeWindow,
 };
 use crate::store::jobs::{self as sj, AlertRow, JobRow, OfferRow, PlanRow, StopRow};
 use crate::store::outbox::{NewEvent, enqueue};
@@ -143,6 +143,26 @@ pub(crate) async fn queue(
         .map_err(|e| DispatchError::Internal(e.to_string()))?,
     };
     enqueue(conn, &e, now).await?;
+    Ok(())
+}
+
+/// Call a job off: every order left it before pickup.
+async fn cancel_job_in(
+    conn: &mut sqlx::AnyConnection,
+    job: &mut JobRow,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    job.status = JobStatus::Cancelled;
+    job.updated_at = now;
+    sj::update_job(&mut *conn, job).await?;
+    sj::close_job_alerts(
+        &mut *conn,
+        job.id,
+        "system:jobs",
+        "every order was cancelled",
+        now,
+    )
+    .await?;
     Ok(())
 }
 
@@ -487,27 +507,15 @@ impl Dispatch {
             job.flag_reason = Some(reason.clone());
             job.updated_at = now;
             sj::update_job(&mut *conn, job).await?;
-            sj::insert_alert(
-                &mut *conn,
-                &AlertRow {
-                    id: AlertId::new(),
-                    kind: AlertKind::JobUnassigned,
-                    status: AlertStatus::Open,
-                    site_id: Some(job.site_id),
-                    order_id: None,
-                    job_id: Some(job.id),
-                    recipient_id: None,
-                    reason: "all_partners_declined".into(),
-                    note: reason,
-                    raised_at: now,
-                    acknowledged_by: None,
-                    acknowledged_at: None,
-                    closed_by: None,
-                    closed_at: None,
-                    close_note: None,
-                },
-            )
-            .await?;
+            let mut alert = AlertRow::open(
+                AlertKind::JobUnassigned,
+                "all_partners_declined",
+                reason,
+                now,
+            );
+            alert.site_id = Some(job.site_id);
+            alert.job_id = Some(job.id);
+            sj::insert_alert(&mut *conn, &alert).await?;
             return Ok(false);
         };
         let expires_at = now + Duration::seconds(partner.offer_timeout_s.max(1));
@@ -746,18 +754,9 @@ impl Dispatch {
             .await?;
         }
         let Some(partner) = job.partner_id else {
+            // Flagged (nobody holds it): nothing to tell a partner.
             if stops.is_empty() {
-                job.status = JobStatus::Cancelled;
-                job.updated_at = now;
-                sj::update_job(&mut *conn, &job).await?;
-                sj::close_job_alerts(
-                    &mut *conn,
-                    job.id,
-                    "system:jobs",
-                    "every order was cancelled",
-                    now,
-                )
-                .await?;
+                cancel_job_in(&mut *conn, &mut job, now).await?;
             }
             return Ok(());
         };
@@ -774,20 +773,8 @@ impl Dispatch {
                     reason: WithdrawReason::JobCancelled,
                 })
             };
-            job.status = JobStatus::Cancelled;
-            job.updated_at = now;
-            sj::update_job(&mut *conn, &job).await?;
-            sj::close_job_alerts(
-                &mut *conn,
-                job.id,
-                "system:jobs",
-                "every order was cancelled",
-                now,
-            )
-            .await?;
-            if job.status != JobStatus::Expired {
-                queue(&mut *conn, partner, event, now).await?;
-            }
+            cancel_job_in(&mut *conn, &mut job, now).await?;
+            queue(&mut *conn, partner, event, now).await?;
             return Ok(());
         }
         if job.status == JobStatus::Expired {

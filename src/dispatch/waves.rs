@@ -19,7 +19,7 @@ use super::{Dispatch, Result};
 use crate::domain::records::Site;
 use crate::domain::site::SiteKind;
 use crate::domain::time::local_to_utc;
-use crate::domain::{AlertId, AlertKind, AlertStatus, Principal, Role, TokenId};
+use crate::domain::{AlertKind, Principal, Role, TokenId};
 use crate::store::jobs::{self as sj, AlertRow};
 
 /// When a site's waves run (stored per site; `None` = [`WaveSchedule::default_for`]).
@@ -182,31 +182,14 @@ impl Dispatch {
             }
             if now - latest > settings.grace {
                 sj::finish_wave(&mut tx, site.id, latest, None, "missed").await?;
-                sj::insert_alert(
-                    &mut tx,
-                    &AlertRow {
-                        id: AlertId::new(),
-                        kind: AlertKind::WaveMissed,
-                        status: AlertStatus::Open,
-                        site_id: Some(site.id),
-                        order_id: None,
-                        job_id: None,
-                        recipient_id: None,
-                        reason: "wave_missed".into(),
-                        note: format!(
-                            "the planning wave of {} at {} did not run (the service was down); plan now if orders wait",
-                            site.name,
-                            latest.with_timezone(&site.time_zone).format("%H:%M")
-                        ),
-                        raised_at: now,
-                        acknowledged_by: None,
-                        acknowledged_at: None,
-                        closed_by: None,
-                        closed_at: None,
-                        close_note: None,
-                    },
-                )
-                .await?;
+                let note = format!(
+                    "the planning wave of {} at {} did not run (the service was down); plan now if orders wait",
+                    site.name,
+                    latest.with_timezone(&site.time_zone).format("%H:%M")
+                );
+                let mut alert = AlertRow::open(AlertKind::WaveMissed, "wave_missed", note, now);
+                alert.site_id = Some(site.id);
+                sj::insert_alert(&mut tx, &alert).await?;
                 tx.commit().await?;
                 report.waves_missed += 1;
                 continue;

@@ -186,6 +186,34 @@ pub struct AlertRow {
     pub close_note: Option<String>,
 }
 
+impl AlertRow {
+    /// A new open alert about nothing in particular yet (set the site, order, job, recipient).
+    pub fn open(
+        kind: AlertKind,
+        reason: impl Into<String>,
+        note: impl Into<String>,
+        raised_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id: AlertId::new(),
+            kind,
+            status: AlertStatus::Open,
+            site_id: None,
+            order_id: None,
+            job_id: None,
+            recipient_id: None,
+            reason: reason.into(),
+            note: note.into(),
+            raised_at,
+            acknowledged_by: None,
+            acknowledged_at: None,
+            closed_by: None,
+            closed_at: None,
+            close_note: None,
+        }
+    }
+}
+
 fn opt_ts(r: &AnyRow, col: &'static str) -> Result<Option<DateTime<Utc>>> {
     r.opt_text(col)?.map(|s| parse_ts(col, &s)).transpose()
 }
