@@ -127,6 +127,13 @@ impl Dispatch {
                 let mut job = sj::lock_job(&mut tx, job_id, now)
                     .await
                     .map_err(|_| DispatchError::NotFound("job"))?;
+                if job.partner_id == Some(partner) && job.status == JobStatus::Offered {
+                    // Its acceptance has not arrived (or was not sent) yet: the partner retries.
+                    return Err(DispatchError::Conflict {
+                        code: "job_not_accepted",
+                        detail: "accept the job (job.accepted) before reporting on it".into(),
+                    });
+                }
                 if job.partner_id != Some(partner)
                     || !(job.status.is_held() || job.status == JobStatus::Completed)
                 {

@@ -329,6 +329,10 @@ with_town! {
         let stops: Vec<(String, String)> = j["stops"].as_array().unwrap().iter()
             .map(|s| (s["id"].as_str().unwrap().to_owned(), s["order_id"].as_str().unwrap().to_owned())).collect();
         let now = || Utc::now().timestamp();
+        // Reporting on the job before accepting it is refused (the partner sends the acceptance first).
+        let early = json!({"type": "courier.assigned", "job_id": job_id, "occurred_at": Utc::now(), "seq": 2,
+                           "name": "Budi", "plate": "P 1 A", "phone": "+6281234567890"});
+        assert_problem(send_event(&app, &keys, "evt_early", now(), &early).await, 409, "job_not_accepted", None).await;
         let mut seq = Seq(0);
         let accept = json!({"type": "job.accepted", "job_id": job_id, "offer_id": offer_id, "occurred_at": Utc::now(), "seq": seq.next()});
         let r = send_event(&app, &keys, "evt_1", now(), &accept).await;
