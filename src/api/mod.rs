@@ -8,8 +8,8 @@
 pub mod admin;
 pub mod error;
 pub mod extract;
-pub mod jobs;
 pub mod import;
+pub mod jobs;
 pub mod people;
 pub mod plans;
 pub mod prescriptions;

@@ -193,7 +193,11 @@ impl Dispatch {
 
     /// The deliveries of a local date, as the caller may see them (a pharmacist: their site's
     /// medicine only). The read names recipients, so it is audited.
-    pub async fn deliveries(&self, who: &Principal, q: DeliveryQuery) -> Result<Vec<DeliveryRow>> {
+    pub async fn day_deliveries(
+        &self,
+        who: &Principal,
+        q: DeliveryQuery,
+    ) -> Result<Vec<DeliveryRow>> {
         require(who, &[Role::Admin, Role::Pharmacist, Role::SocialWorker])?;
         let date = q
             .date
@@ -212,7 +216,7 @@ impl Dispatch {
             village: q.village.filter(|v| !v.trim().is_empty()),
             limit: 5000,
         };
-        let rows = self.store.deliveries(&filter).await?;
+        let rows = self.store.day_deliveries(&filter).await?;
         self.store
             .audit_read(
                 &who.actor(),
@@ -222,5 +226,11 @@ impl Dispatch {
             )
             .await?;
         Ok(rows)
+    }
+
+    /// A value that changes whenever an order, stop or alert changes (live pages poll it; it
+    /// names nobody, so it is not audited).
+    pub async fn change_marker(&self) -> Result<String> {
+        Ok(self.store.change_marker().await?)
     }
 }

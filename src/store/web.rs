@@ -56,7 +56,7 @@ pub struct DeliveryRow {
     pub courier: Option<String>,
 }
 
-/// Filters for [`Store::deliveries`].
+/// Filters for [`Store::day_deliveries`].
 #[derive(Debug, Clone, Default)]
 pub struct DeliveryFilter {
     /// Window starting at or after.
@@ -127,7 +127,11 @@ impl Store {
     }
 
     /// The active user of a session that has not expired.
-    pub async fn web_session_user(&self, id_hash: &str, now: DateTime<Utc>) -> Result<Option<User>> {
+    pub async fn web_session_user(
+        &self,
+        id_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<User>> {
         let row = sqlx::query(
             "SELECT u.id, u.name, u.login, u.role, u.site_id, u.partner_id, u.active, u.created_at \
              FROM web_sessions s JOIN users u ON u.id = s.user_id \
@@ -151,11 +155,10 @@ impl Store {
 
     /// Failures recorded for a login name.
     pub async fn login_failures(&self, login: &str) -> Result<Option<LoginFailures>> {
-        let row =
-            sqlx::query("SELECT failures, locked_until FROM login_failures WHERE login = $1")
-                .bind(login)
-                .fetch_optional(self.reader())
-                .await?;
+        let row = sqlx::query("SELECT failures, locked_until FROM login_failures WHERE login = $1")
+            .bind(login)
+            .fetch_optional(self.reader())
+            .await?;
         row.map(|r| {
             Ok(LoginFailures {
                 failures: r.int("failures")?,
@@ -200,7 +203,7 @@ impl Store {
     /// Deliveries with their site, village, live stop, partner and courier: one query, ordered
     /// by window start. The live stop of an order is its most recently changed stop that was
     /// not removed from its job.
-    pub async fn deliveries(&self, f: &DeliveryFilter) -> Result<Vec<DeliveryRow>> {
+    pub async fn day_deliveries(&self, f: &DeliveryFilter) -> Result<Vec<DeliveryRow>> {
         let sql = "SELECT o.id, o.kind, o.status, o.site_id, si.name AS site_name, o.recipient_name, \
              r.village, o.meal_name, o.window_start, o.window_end, st.eta, st.status AS stop_status, \
              st.fail_reason, p.name AS partner_name, j.courier \
