@@ -1,0 +1,555 @@
+//! The staff web pages over real HTTP on loopback: sign-in, lockout, CSRF, access by site, the
+//! Today page with its alert forms, the prescription form, live updates; and the same flows in
+//! headless Chromium driven through chromedriver.
+
+#[allow(dead_code, unused_imports, unused_macros)]
+#[path = "api/support.rs"]
+mod support;
+
+use std::collections::HashMap;
+
+use antar::domain::{AlertId, AlertKind, AlertStatus, OrderId};
+use antar::store::jobs::{AlertFilter, AlertRow};
+use chrono::{Duration, Utc};
+use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::redirect::Policy;
+use serde_json::json;
+use support::{Backend, TestApp, body};
+
+const PASSWORD: &str = "rahasia-sekali-123";
+
+/// A cookie-keeping client that does not follow redirects (tests look at them).
+struct Browser {
+    base: String,
+    client: reqwest::Client,
+    cookies: HashMap<String, String>,
+}
+
+struct Page {
+    status: u16,
+    location: Option<String>,
+    set_cookies: Vec<String>,
+    text: String,
+}
+
+fn form_encode(fields: &[(&str, &str)]) -> String {
+    let enc = |s: &str| {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
+                    (b as char).to_string()
+                }
+                b' ' => "+".to_owned(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The value of the first hidden `_csrf` field on a page.
+fn csrf_of(html: &str) -> String {
+    let marker = "name=\"_csrf\" value=\"";
+    let at = html.find(marker).expect("a form with a CSRF token") + marker.len();
+    html[at..].split('"').next().unwrap().to_owned()
+}
+
+impl Browser {
+    fn new(base: &str) -> Self {
+        Self {
+            base: base.to_owned(),
+            client: reqwest::Client::builder()
+                .redirect(Policy::none())
+                .build()
+                .unwrap(),
+            cookies: HashMap::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn finish(&mut self, r: reqwest::Response) -> Page {
+        let status = r.status().as_u16();
+        let location = r
+            .headers()
+            .get(LOCATION)
+            .map(|v| v.to_str().unwrap().to_owned());
+        let set_cookies: Vec<String> = r
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect();
+        for c in &set_cookies {
+            let (kv, _) = c.split_once(';').unwrap_or((c, ""));
+            if let Some((k, v)) = kv.split_once('=') {
+                if v.is_empty() {
+                    self.cookies.remove(k);
+                } else {
+                    self.cookies.insert(k.to_owned(), v.to_owned());
+                }
+            }
+        }
+        Page {
+            status,
+            location,
+            set_cookies,
+            text: r.text().await.unwrap(),
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header(COOKIE, self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.finish(r).await
+    }
+
+    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(COOKIE, self.cookie_header())
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(form_encode(fields))
+            .send()
+            .await
+            .unwrap();
+        self.finish(r).await
+    }
+
+    async fn login(&mut self, login: &str, password: &str) -> Page {
+        let page = self.get("/login").await;
+        assert_eq!(page.status, 200);
+        let token = csrf_of(&page.text);
+        self.post(
+            "/login",
+            &[("login", login), ("password", password), ("_csrf", &token)],
+        )
+        .await
+    }
+}
+
+async fn user(app: &TestApp, login: &str, role: &str, site: Option<&str>) {
+    let r = app
+        .post(
+            "/api/v1/admin/users",
+            &app.admin,
+            &json!({"name": format!("Petugas {login}"), "login": login, "role": role,
+                    "site_id": site, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+}
+
+/// A prescription through the API, due within today's working hours from now.
+async fn prescription_today(app: &TestApp, token: &str, patient: &str) -> OrderId {
+    let now = Utc::now();
+    let r = app
+        .post(
+            "/api/v1/prescriptions",
+            token,
+            &json!({
+                "patient": {"name": patient, "phone": "0812-3456-7890", "address": "Jl. Ahmad Yani 1",
+                            "location": {"lat": -8.2191, "lon": 114.3691}},
+                "parcels": 1,
+                "ready_at": now.to_rfc3339(),
+                "deliver_by": (now + Duration::hours(3)).to_rfc3339(),
+            }),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    body(r).await["id"].as_str().unwrap().parse().unwrap()
+}
+
+/// Raise an alert directly in the store (as a failed handover would).
+async fn raise_alert(app: &TestApp, site: &str, order: OrderId, note: &str) -> AlertId {
+    let id = AlertId(uuid::Uuid::now_v7());
+    let mut tx = app.dispatch.store().begin().await.unwrap();
+    antar::store::jobs::insert_alert(
+        &mut tx,
+        &AlertRow {
+            id,
+            kind: AlertKind::Welfare,
+            status: AlertStatus::Open,
+            site_id: Some(site.parse().unwrap()),
+            order_id: Some(order),
+            job_id: None,
+            recipient_id: None,
+            reason: "not_home".into(),
+            note: note.into(),
+            raised_at: antar::store::now(),
+            acknowledged_by: None,
+            acknowledged_at: None,
+            closed_by: None,
+            closed_at: None,
+            close_note: None,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+async fn alert_status(app: &TestApp, id: AlertId) -> AlertStatus {
+    let rows = app
+        .dispatch
+        .store()
+        .alerts(&AlertFilter {
+            status: None,
+            limit: 100,
+            ..AlertFilter::default()
+        })
+        .await
+        .unwrap();
+    let closed = app
+        .dispatch
+        .store()
+        .alerts(&AlertFilter {
+            status: Some(AlertStatus::Closed),
+            limit: 100,
+            ..AlertFilter::default()
+        })
+        .await
+        .unwrap();
+    rows.iter()
+        .chain(closed.iter())
+        .find(|a| a.id == id)
+        .map(|a| a.status)
+        .expect("the alert exists")
+}
+
+async fn spawn() -> TestApp {
+    TestApp::spawn(Backend::Sqlite).await.unwrap()
+}
+
+#[tokio::test]
+async fn staff_sign_in_with_the_right_password_and_are_refused_with_a_wrong_one() {
+    let app = spawn().await;
+    user(&app, "sari", "social_worker", None).await;
+    let mut b = Browser::new(&app.base);
+
+    let before = b.get("/today").await;
+    assert_eq!(before.status, 303);
+    assert_eq!(before.location.as_deref(), Some("/login"));
+
+    let wrong = b.login("sari", "bukan-kata-sandinya").await;
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.text.contains("Nama pengguna atau kata sandi salah"));
+    assert!(!b.cookies.contains_key("antar_session"));
+
+    let ok = b.login("sari", PASSWORD).await;
+    assert_eq!(ok.status, 303);
+    let session = ok
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("antar_session="))
+        .expect("a session cookie");
+    assert!(session.contains("HttpOnly"));
+    assert!(session.contains("SameSite=Strict"));
+    assert!(!session.contains("Secure"), "not behind TLS by default");
+
+    let today = b.get("/today").await;
+    assert_eq!(today.status, 200);
+    assert!(today.text.contains("Pengantaran hari ini"));
+    let en = b.get("/today?lang=en").await;
+    assert!(en.text.contains("Today&#39;s deliveries") || en.text.contains("Today's deliveries"));
+    // The choice is remembered in a cookie.
+    let again = b.get("/today").await;
+    assert!(again.text.contains("Alerts"));
+
+    // Signing out ends the session in the database, not just in the browser.
+    let id = b.cookies["antar_session"].clone();
+    let token = csrf_of(&again.text);
+    let out = b.post("/logout", &[("_csrf", &token)]).await;
+    assert_eq!(out.status, 303);
+    assert_eq!(app.dispatch.staff_session(&id).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_login_even_for_the_right_password() {
+    let app = spawn().await;
+    user(&app, "budi", "social_worker", None).await;
+    let mut b = Browser::new(&app.base);
+    for i in 1..=4 {
+        let r = b.login("budi", "salah-salah-salah").await;
+        assert_eq!(r.status, 401, "attempt {i}");
+    }
+    let fifth = b.login("budi", "salah-salah-salah").await;
+    assert_eq!(fifth.status, 429);
+    let right = b.login("budi", PASSWORD).await;
+    assert_eq!(
+        right.status, 429,
+        "locked: the right password is not even checked"
+    );
+    assert!(right.text.contains("dikunci"));
+    assert!(!b.cookies.contains_key("antar_session"));
+}
+
+#[tokio::test]
+async fn forms_without_the_csrf_token_are_refused() {
+    let app = spawn().await;
+    user(&app, "sari", "social_worker", None).await;
+    let site = app
+        .site("pharmacy", "RSUD Blambangan", -8.2192, 114.3691)
+        .await;
+    let pharm = app.token("pharmacist", Some(&site)).await;
+    let order = prescription_today(&app, &pharm, "Ibu Siti").await;
+    let alert = raise_alert(&app, &site, order, "tidak di rumah").await;
+    let mut b = Browser::new(&app.base);
+
+    // Sign-in without the token of the sign-in page.
+    b.get("/login").await;
+    let r = b
+        .post("/login", &[("login", "sari"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(r.status, 403);
+
+    assert_eq!(b.login("sari", PASSWORD).await.status, 303);
+    let path = format!("/alerts/{}/acknowledge", alert.0);
+    let r = b.post(&path, &[]).await;
+    assert_eq!(r.status, 403);
+    let r = b.post(&path, &[("_csrf", "0123")]).await;
+    assert_eq!(r.status, 403);
+    assert_eq!(alert_status(&app, alert).await, AlertStatus::Open);
+    let r = b.post("/logout", &[]).await;
+    assert_eq!(r.status, 403);
+}
+
+#[tokio::test]
+async fn the_today_page_lists_a_delivery_and_its_alert_is_acknowledged_then_closed() {
+    let app = spawn().await;
+    user(&app, "sari", "social_worker", None).await;
+    let site = app
+        .site("pharmacy", "RSUD Blambangan", -8.2192, 114.3691)
+        .await;
+    let pharm = app.token("pharmacist", Some(&site)).await;
+    let order = prescription_today(&app, &pharm, "Ibu Siti Aminah").await;
+    let alert = raise_alert(&app, &site, order, "pintu terkunci").await;
+    let mut b = Browser::new(&app.base);
+    assert_eq!(b.login("sari", PASSWORD).await.status, 303);
+
+    let page = b.get("/today").await;
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains("Ibu Siti Aminah"));
+    assert!(page.text.contains("RSUD Blambangan"));
+    assert!(page.text.contains("pintu terkunci"));
+    assert!(
+        page.text.contains("<label for=\"f-village\""),
+        "labelled filters"
+    );
+
+    // Filters narrow the list: nobody lives in this village.
+    let none = b.get("/today?village=Kemiren").await;
+    assert!(!none.text.contains("Ibu Siti Aminah"));
+    let fragment = b.get("/today/live?kind=medicine").await;
+    assert!(fragment.text.contains("Ibu Siti Aminah"));
+    assert!(!fragment.text.contains("<html"), "a fragment, not a page");
+
+    let token = csrf_of(&page.text);
+    let r = b
+        .post(
+            &format!("/alerts/{}/acknowledge", alert.0),
+            &[("_csrf", &token)],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(alert_status(&app, alert).await, AlertStatus::Acknowledged);
+
+    let empty_note = b
+        .post(
+            &format!("/alerts/{}/close", alert.0),
+            &[("_csrf", &token), ("note", " ")],
+        )
+        .await;
+    assert_eq!(empty_note.status, 422);
+    let r = b
+        .post(
+            &format!("/alerts/{}/close", alert.0),
+            &[("_csrf", &token), ("note", "dikunjungi, sehat")],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(alert_status(&app, alert).await, AlertStatus::Closed);
+    let after = b.get("/today").await;
+    assert!(!after.text.contains("pintu terkunci"));
+
+    // Every read of the page was audited.
+    let audit = app
+        .get("/api/v1/admin/audit?entity=order", &app.admin)
+        .await;
+    let text = audit.text().await.unwrap();
+    assert!(text.contains("social_worker:sari"), "{text}");
+}
+
+#[tokio::test]
+async fn a_pharmacist_sees_only_their_own_site() {
+    let app = spawn().await;
+    let a = app
+        .site("pharmacy", "RSUD Blambangan", -8.2192, 114.3691)
+        .await;
+    let b_site = app
+        .site("pharmacy", "RSUD Genteng", -8.3650, 114.1500)
+        .await;
+    user(&app, "apoteker.a", "pharmacist", Some(&a)).await;
+    let ta = app.token("pharmacist", Some(&a)).await;
+    let tb = app.token("pharmacist", Some(&b_site)).await;
+    prescription_today(&app, &ta, "Pasien Blambangan").await;
+    let other = prescription_today(&app, &tb, "Pasien Genteng").await;
+    let alert = raise_alert(&app, &b_site, other, "obat kembali").await;
+
+    let mut b = Browser::new(&app.base);
+    let r = b.login("apoteker.a", PASSWORD).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(b.get("/").await.location.as_deref(), Some("/pharmacy"));
+    let pharmacy = b.get("/pharmacy").await;
+    assert_eq!(pharmacy.status, 200);
+    assert!(pharmacy.text.contains("Pasien Blambangan"));
+    assert!(!pharmacy.text.contains("Pasien Genteng"));
+    assert!(
+        !pharmacy.text.contains("RSUD Genteng"),
+        "no other site to choose"
+    );
+    let today = b.get("/today").await;
+    assert!(today.text.contains("Pasien Blambangan"));
+    assert!(!today.text.contains("Pasien Genteng"));
+    assert!(!today.text.contains("obat kembali"));
+    // Asking for the other site by filter changes nothing.
+    let filtered = b.get(&format!("/today/live?site={b_site}")).await;
+    assert!(!filtered.text.contains("Pasien Genteng"));
+    // Nor can the other site's alert be handled.
+    let token = csrf_of(&today.text);
+    let r = b
+        .post(
+            &format!("/alerts/{}/acknowledge", alert.0),
+            &[("_csrf", &token)],
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    assert_eq!(alert_status(&app, alert).await, AlertStatus::Open);
+}
+
+#[tokio::test]
+async fn the_prescription_form_shows_the_pin_once_and_field_errors_beside_fields() {
+    let app = spawn().await;
+    let site = app
+        .site("pharmacy", "RSUD Blambangan", -8.2192, 114.3691)
+        .await;
+    user(&app, "apoteker", "pharmacist", Some(&site)).await;
+    let mut b = Browser::new(&app.base);
+    assert_eq!(b.login("apoteker", PASSWORD).await.status, 303);
+    let page = b.get("/pharmacy").await;
+    assert!(page.text.contains("<label for=\"patient.name\""));
+    let token = csrf_of(&page.text);
+    let nonce = {
+        let m = "name=\"_nonce\" value=\"";
+        let at = page.text.find(m).unwrap() + m.len();
+        page.text[at..].split('"').next().unwrap().to_owned()
+    };
+    let tz = app.dispatch.tz();
+    let now = Utc::now().with_timezone(&tz);
+    let ready = now.format("%Y-%m-%dT%H:%M").to_string();
+    let by = (now + Duration::hours(3))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+
+    let bad = b
+        .post(
+            "/pharmacy",
+            &[
+                ("_csrf", &token),
+                ("_nonce", &nonce),
+                ("patient.name", ""),
+                ("patient.location_text", "bukan lokasi"),
+                ("parcels", "0"),
+                ("ready_at", &ready),
+                ("deliver_by", &by),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(
+        bad.text.contains("id=\"parcels-err\""),
+        "error beside parcels"
+    );
+    assert!(bad.text.contains("id=\"patient.name-err\""));
+
+    let fields = [
+        ("_csrf", token.as_str()),
+        ("_nonce", nonce.as_str()),
+        ("patient.name", "Bapak Slamet"),
+        ("patient.phone", "0812 3456 7890"),
+        ("patient.address", "Jl. Kepiting 3"),
+        ("patient.landmark", "depan musala"),
+        ("patient.location_text", "-8.2191, 114.3691"),
+        ("parcels", "2"),
+        ("priority", "urgent"),
+        ("cold_chain_max_minutes", "90"),
+        ("controlled", "1"),
+        ("ready_at", &ready),
+        ("deliver_by", &by),
+    ];
+    let ok = b.post("/pharmacy", &fields).await;
+    assert_eq!(ok.status, 200, "{}", ok.text);
+    let pin_at = ok.text.find("id=\"pin\"").expect("the PIN is shown");
+    let pin: String = ok.text[pin_at..]
+        .chars()
+        .skip_while(|c| *c != '>')
+        .skip(1)
+        .take(6)
+        .collect();
+    assert!(pin.chars().all(|c| c.is_ascii_digit()), "{pin}");
+    assert!(ok.text.contains("Bapak Slamet"));
+
+    // The same form sent twice makes one order, and the PIN is not shown again.
+    let again = b.post("/pharmacy", &fields).await;
+    assert_eq!(again.status, 200);
+    assert!(!again.text.contains("id=\"pin\""));
+    assert_eq!(again.text.matches("<td>Bapak Slamet</td>").count(), 1);
+}
+
+#[tokio::test]
+async fn live_updates_stream_events_to_signed_in_staff_only() {
+    let app = spawn().await;
+    user(&app, "sari", "social_worker", None).await;
+    let mut b = Browser::new(&app.base);
+    let events = b.get("/today/events").await;
+    assert_eq!(events.status, 303, "signed-in staff only");
+    assert_eq!(b.login("sari", PASSWORD).await.status, 303);
+
+    let mut r = b
+        .client
+        .get(format!("{}/today/events", app.base))
+        .header(COOKIE, b.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()[CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let first = r.chunk().await.unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&first).contains("event: ready"));
+
+    let css = b.get("/static/antar.css").await;
+    assert_eq!(css.status, 200);
+    assert!(css.text.len() < 8_000);
+}
