@@ -553,3 +553,215 @@ async fn live_updates_stream_events_to_signed_in_staff_only() {
     assert_eq!(css.status, 200);
     assert!(css.text.len() < 8_000);
 }
+
+/// An executable on `PATH`.
+fn on_path(names: &[&str]) -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
+        .find(|p| p.is_file())
+}
+
+/// chromedriver, started on a free port; killed when dropped.
+struct Driver {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_driver(path: &std::path::Path) -> Driver {
+    use std::io::BufRead;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = std::process::Command::new(path)
+        .arg(format!("--port={port}"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    // chromedriver says when it listens: read until then instead of sleeping.
+    let out = child.stdout.take().unwrap();
+    let mut lines = std::io::BufReader::new(out).lines();
+    let started = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .any(|l| l.contains("started successfully"));
+    assert!(started, "chromedriver did not start");
+    // Keep draining its output so it never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    Driver {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+#[tokio::test]
+async fn staff_submit_a_prescription_and_acknowledge_an_alert_in_a_real_browser() {
+    use fantoccini::{ClientBuilder, Locator};
+
+    let driver = on_path(&["chromedriver"]);
+    let chromium = on_path(&["chromium", "chromium-browser", "google-chrome"]);
+    let (Some(driver), Some(chromium)) = (driver, chromium) else {
+        if std::env::var_os("CI").is_some() {
+            panic!(
+                "CI is set but chromium or chromedriver is missing: the browser test must run in CI"
+            );
+        }
+        eprintln!("note: chromium or chromedriver not found; skipping the browser test");
+        return;
+    };
+    let app = spawn().await;
+    let site = app
+        .site("pharmacy", "RSUD Blambangan", -8.2192, 114.3691)
+        .await;
+    user(&app, "apoteker", "pharmacist", Some(&site)).await;
+    user(&app, "sari", "social_worker", None).await;
+    let driver = start_driver(&driver);
+
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": chromium,
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-component-update", "--no-first-run", "--window-size=360,800"]
+        }),
+    );
+    let c = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("a browser session");
+
+    let sign_in = |login: &'static str| {
+        let c = c.clone();
+        let base = app.base.clone();
+        async move {
+            c.goto(&format!("{base}/login")).await.unwrap();
+            c.find(Locator::Id("login"))
+                .await
+                .unwrap()
+                .send_keys(login)
+                .await
+                .unwrap();
+            c.find(Locator::Id("password"))
+                .await
+                .unwrap()
+                .send_keys(PASSWORD)
+                .await
+                .unwrap();
+            c.find(Locator::Css("main form button[type=submit]"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+        }
+    };
+
+    // A pharmacist submits a controlled prescription through the form.
+    sign_in("apoteker").await;
+    c.wait()
+        .for_element(Locator::Id("prescription"))
+        .await
+        .unwrap();
+    for (id, value) in [
+        ("patient.name", "Bapak Slamet Riyadi"),
+        ("patient.phone", "081234567890"),
+        ("patient.address", "Jl. Kepiting 3"),
+        ("patient.location_text", "-8.2191, 114.3691"),
+    ] {
+        c.find(Locator::Id(id))
+            .await
+            .unwrap()
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
+    c.find(Locator::Id("controlled"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("#prescription button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let pin = c
+        .wait()
+        .for_element(Locator::Id("pin"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(pin.trim().len(), 6, "a six-digit PIN: {pin}");
+    let list = c
+        .find(Locator::Id("orders"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains("Bapak Slamet Riyadi"), "{list}");
+
+    // A social worker acknowledges an alert on that delivery from the Today page.
+    let order = app
+        .dispatch
+        .store()
+        .orders(&antar::store::orders::OrderFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap()[0]
+        .id;
+    let alert = raise_alert(&app, &site, order, "tidak ada orang di rumah").await;
+    c.find(Locator::Css("header form button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait().for_element(Locator::Id("login")).await.unwrap();
+    sign_in("sari").await;
+    c.wait()
+        .for_element(Locator::Id("deliveries"))
+        .await
+        .unwrap();
+    let table = c
+        .find(Locator::Id("deliveries"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(table.contains("Bapak Slamet Riyadi"), "{table}");
+    c.find(Locator::Css("form[action$='/acknowledge'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::XPath(
+            "//div[contains(@class,'alert') and contains(., 'ditangani')]",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(alert_status(&app, alert).await, AlertStatus::Acknowledged);
+    c.close().await.unwrap();
+    drop(driver);
+}
