@@ -141,7 +141,7 @@ pub async fn logout(
     staff: Staff,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if let Err(r) = staff.check_csrf(&form._csrf) {
+    if let Some(r) = staff.csrf_refusal(&form._csrf) {
         return r;
     }
     if let Some(id) = cookie(&headers, SESSION_COOKIE)

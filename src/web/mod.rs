@@ -143,13 +143,9 @@ pub struct Staff {
 }
 
 impl Staff {
-    /// Refuse a form whose CSRF token is missing or wrong.
-    pub fn check_csrf(&self, sent: &str) -> Result<(), Response> {
-        if constant_time_eq(sent.as_bytes(), self.csrf.as_bytes()) {
-            Ok(())
-        } else {
-            Err(csrf_refused(self.lang))
-        }
+    /// The refusal of a form whose CSRF token is missing or wrong; `None` when it is right.
+    pub fn csrf_refusal(&self, sent: &str) -> Option<Response> {
+        (!constant_time_eq(sent.as_bytes(), self.csrf.as_bytes())).then(|| csrf_refused(self.lang))
     }
 }
 

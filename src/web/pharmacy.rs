@@ -269,15 +269,14 @@ async fn orders_and_sites(
     Ok((orders, sites))
 }
 
-fn allowed(staff: &Staff) -> Result<(), Response> {
-    if matches!(staff.user.role, Role::Pharmacist | Role::Admin) {
-        Ok(())
-    } else {
-        Err(failure(
+/// Only pharmacists and admins submit prescriptions.
+fn refusal(staff: &Staff) -> Option<Response> {
+    (!matches!(staff.user.role, Role::Pharmacist | Role::Admin)).then(|| {
+        failure(
             staff.lang,
             DispatchError::Forbidden(staff.user.role.as_str()),
-        ))
-    }
+        )
+    })
 }
 
 /// `GET /pharmacy`
@@ -286,7 +285,7 @@ pub async fn page(
     staff: Staff,
     Query(q): Query<DayQuery>,
 ) -> Response {
-    if let Err(r) = allowed(&staff) {
+    if let Some(r) = refusal(&staff) {
         return r;
     }
     let tz = state.dispatch.tz();
@@ -317,10 +316,10 @@ pub async fn submit(
     staff: Staff,
     Form(form): Form<PrescriptionForm>,
 ) -> Response {
-    if let Err(r) = allowed(&staff) {
+    if let Some(r) = refusal(&staff) {
         return r;
     }
-    if let Err(r) = staff.check_csrf(&form._csrf) {
+    if let Some(r) = staff.csrf_refusal(&form._csrf) {
         return r;
     }
     let tz = state.dispatch.tz();

@@ -311,7 +311,7 @@ pub struct AlertForm {
 }
 
 async fn handle(state: WebState, staff: Staff, id: &str, form: AlertForm, close: bool) -> Response {
-    if let Err(r) = staff.check_csrf(&form._csrf) {
+    if let Some(r) = staff.csrf_refusal(&form._csrf) {
         return r;
     }
     let Ok(id) = id.parse::<uuid::Uuid>() else {
