@@ -238,9 +238,8 @@ async fn spawn() -> TestApp {
     TestApp::spawn(Backend::Sqlite).await.unwrap()
 }
 
-#[tokio::test]
-async fn staff_sign_in_with_the_right_password_and_are_refused_with_a_wrong_one() {
-    let app = spawn().await;
+on_both_backends! {
+async fn staff_sign_in_with_the_right_password_and_are_refused_with_a_wrong_one(app) {
     user(&app, "sari", "social_worker", None).await;
     let mut b = Browser::new(&app.base);
 
@@ -280,10 +279,10 @@ async fn staff_sign_in_with_the_right_password_and_are_refused_with_a_wrong_one(
     assert_eq!(out.status, 303);
     assert_eq!(app.dispatch.staff_session(&id).await.unwrap(), None);
 }
+}
 
-#[tokio::test]
-async fn repeated_failures_lock_the_login_even_for_the_right_password() {
-    let app = spawn().await;
+on_both_backends! {
+async fn repeated_failures_lock_the_login_even_for_the_right_password(app) {
     user(&app, "budi", "social_worker", None).await;
     let mut b = Browser::new(&app.base);
     for i in 1..=4 {
@@ -300,10 +299,10 @@ async fn repeated_failures_lock_the_login_even_for_the_right_password() {
     assert!(right.text.contains("dikunci"));
     assert!(!b.cookies.contains_key("antar_session"));
 }
+}
 
-#[tokio::test]
-async fn forms_without_the_csrf_token_are_refused() {
-    let app = spawn().await;
+on_both_backends! {
+async fn forms_without_the_csrf_token_are_refused(app) {
     user(&app, "sari", "social_worker", None).await;
     let site = app
         .site("pharmacy", "RSUD Blambangan", -8.2192, 114.3691)
@@ -330,10 +329,10 @@ async fn forms_without_the_csrf_token_are_refused() {
     let r = b.post("/logout", &[]).await;
     assert_eq!(r.status, 403);
 }
+}
 
-#[tokio::test]
-async fn the_today_page_lists_a_delivery_and_its_alert_is_acknowledged_then_closed() {
-    let app = spawn().await;
+on_both_backends! {
+async fn the_today_page_lists_a_delivery_and_its_alert_is_acknowledged_then_closed(app) {
     user(&app, "sari", "social_worker", None).await;
     let site = app
         .site("pharmacy", "RSUD Blambangan", -8.2192, 114.3691)
@@ -396,10 +395,10 @@ async fn the_today_page_lists_a_delivery_and_its_alert_is_acknowledged_then_clos
     let text = audit.text().await.unwrap();
     assert!(text.contains("social_worker:sari"), "{text}");
 }
+}
 
-#[tokio::test]
-async fn a_pharmacist_sees_only_their_own_site() {
-    let app = spawn().await;
+on_both_backends! {
+async fn a_pharmacist_sees_only_their_own_site(app) {
     let a = app
         .site("pharmacy", "RSUD Blambangan", -8.2192, 114.3691)
         .await;
@@ -443,10 +442,10 @@ async fn a_pharmacist_sees_only_their_own_site() {
     assert_eq!(r.status, 404);
     assert_eq!(alert_status(&app, alert).await, AlertStatus::Open);
 }
+}
 
-#[tokio::test]
-async fn the_prescription_form_shows_the_pin_once_and_field_errors_beside_fields() {
-    let app = spawn().await;
+on_both_backends! {
+async fn the_prescription_form_shows_the_pin_once_and_field_errors_beside_fields(app) {
     let site = app
         .site("pharmacy", "RSUD Blambangan", -8.2192, 114.3691)
         .await;
@@ -522,10 +521,10 @@ async fn the_prescription_form_shows_the_pin_once_and_field_errors_beside_fields
     assert!(!again.text.contains("id=\"pin\""));
     assert_eq!(again.text.matches("<td>Bapak Slamet</td>").count(), 1);
 }
+}
 
-#[tokio::test]
-async fn live_updates_stream_events_to_signed_in_staff_only() {
-    let app = spawn().await;
+on_both_backends! {
+async fn live_updates_stream_events_to_signed_in_staff_only(app) {
     user(&app, "sari", "social_worker", None).await;
     let mut b = Browser::new(&app.base);
     let events = b.get("/today/events").await;
@@ -552,6 +551,7 @@ async fn live_updates_stream_events_to_signed_in_staff_only() {
     let css = b.get("/static/antar.css").await;
     assert_eq!(css.status, 200);
     assert!(css.text.len() < 8_000);
+}
 }
 
 /// An executable on `PATH`.
