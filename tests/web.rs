@@ -388,6 +388,13 @@ async fn the_today_page_lists_a_delivery_and_its_alert_is_acknowledged_then_clos
     let after = b.get("/today").await;
     assert!(!after.text.contains("pintu terkunci"));
 
+    // The day's figures count the order and the alert.
+    let report = b.get("/reports").await;
+    assert_eq!(report.status, 200);
+    assert!(report.text.contains("Laporan harian"));
+    assert!(report.text.contains("<th scope=\"row\">obat</th><td>1</td>"), "{}", report.text);
+    assert!(report.text.contains("<th scope=\"row\">welfare</th><td>1</td>"));
+
     // Every read of the page was audited.
     let audit = app
         .get("/api/v1/admin/audit?entity=order", &app.admin)
@@ -428,6 +435,8 @@ async fn a_pharmacist_sees_only_their_own_site(app) {
     assert!(today.text.contains("Pasien Blambangan"));
     assert!(!today.text.contains("Pasien Genteng"));
     assert!(!today.text.contains("obat kembali"));
+    // The day's figures cover every site: not for pharmacists.
+    assert_eq!(b.get("/reports").await.status, 403);
     // Asking for the other site by filter changes nothing.
     let filtered = b.get(&format!("/today/live?site={b_site}")).await;
     assert!(!filtered.text.contains("Pasien Genteng"));

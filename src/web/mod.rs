@@ -9,6 +9,7 @@
 pub mod i18n;
 mod login;
 mod pharmacy;
+mod reports;
 mod today;
 
 use axum::Router;
@@ -79,6 +80,7 @@ pub fn router(state: WebState) -> Router {
         .route("/alerts/{id}/acknowledge", post(today::acknowledge))
         .route("/alerts/{id}/close", post(today::close))
         .route("/pharmacy", get(pharmacy::page).post(pharmacy::submit))
+        .route("/reports", get(reports::page))
         .route("/static/antar.css", get(stylesheet))
         .route("/static/live.js", get(script))
         .layer(middleware::from_fn_with_state(state.clone(), remember_lang))
@@ -252,6 +254,9 @@ pub fn layout(lang: Lang, title: &str, staff: Option<&Staff>, content: Markup) -
                             }
                             @if matches!(s.user.role, Role::Pharmacist | Role::Admin) {
                                 a href="/pharmacy" { (lang.t("Resep", "Prescriptions")) }
+                            }
+                            @if s.user.role != Role::Pharmacist {
+                                a href="/reports" { (lang.t("Laporan", "Report")) }
                             }
                         }
                         span.lang {
