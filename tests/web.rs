@@ -953,3 +953,34 @@ async fn today_page_with_1500_deliveries_timing() {
         );
     }
 }
+
+#[tokio::test]
+async fn partner_accounts_cannot_sign_in_to_the_staff_pages() {
+    use antar::domain::records::User;
+    use antar::domain::{Role, UserId};
+    let app = spawn().await;
+    // The admin API refuses partner users; one left in the database by hand still gets nowhere.
+    let mut tx = app.dispatch.store().begin().await.unwrap();
+    antar::store::access::insert_user(
+        &mut tx,
+        &User {
+            id: UserId(uuid::Uuid::now_v7()),
+            name: "Mitra Ojek".into(),
+            login: "mitra".into(),
+            role: Role::Partner,
+            site_id: None,
+            partner_id: None,
+            active: true,
+            created_at: antar::store::now(),
+        },
+        Some(&antar::crypto::hash_password(PASSWORD)),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let mut b = Browser::new(&app.base);
+    let r = b.login("mitra", PASSWORD).await;
+    assert_eq!(r.status, 403);
+    assert!(r.text.contains("Akun mitra tidak punya akses"));
+    assert!(!b.cookies.contains_key("antar_session"));
+}
