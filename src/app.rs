@@ -132,7 +132,9 @@ impl Application {
             dispatch: dispatch.clone(),
             metrics: crate::telemetry::metrics_handle(),
         };
-        let router = api::router(state, settings.server.max_body_bytes);
+        let router = api::router(state, settings.server.max_body_bytes).merge(crate::web::router(
+            crate::web::WebState::new(dispatch.clone(), settings.server.secure_cookies),
+        ));
         let listener = TcpListener::bind(&settings.server.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;

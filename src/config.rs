@@ -97,6 +97,9 @@ pub struct ServerSettings {
     pub listen: String,
     /// Largest accepted request body, bytes.
     pub max_body_bytes: usize,
+    /// Mark the staff pages' cookies `Secure`: set when users reach antar over HTTPS (directly
+    /// or through a TLS-terminating proxy).
+    pub secure_cookies: bool,
 }
 
 /// `[database]`
@@ -131,6 +134,7 @@ impl Default for ServerSettings {
         Self {
             listen: "127.0.0.1:8080".into(),
             max_body_bytes: 2 * 1024 * 1024,
+            secure_cookies: false,
         }
     }
 }

@@ -14,6 +14,8 @@
 //! - [`store`]: the only module that speaks SQL (SQLite or PostgreSQL).
 //! - [`dispatch`]: use cases (intake, meal days, administration) over `store`.
 //! - [`api`]: HTTP routes, problem documents, OpenAPI.
+//! - [`web`]: the staff dashboard and forms (server-rendered, Indonesian and English, live
+//!   updates over server-sent events), over `dispatch`.
 //! - [`webhooks`]: Standard Webhooks signing and verification, the partner payloads (what a
 //!   courier may see, and nothing more), retry policy and the HTTP sender.
 //! - [`crypto`]: tokens, webhook secrets, encryption of stored secrets.
@@ -39,4 +41,5 @@ pub mod planner;
 pub mod roads;
 pub mod store;
 pub mod telemetry;
+pub mod web;
 pub mod webhooks;

@@ -14,6 +14,7 @@ pub mod onboarding;
 pub mod outbox;
 pub mod planning;
 pub mod recipients;
+pub mod staff;
 pub mod urgent;
 pub mod waves;
 

@@ -79,7 +79,7 @@ pub async fn revoke_token(
 
 const USER_COLUMNS: &str = "id, name, login, role, site_id, partner_id, active, created_at";
 
-fn user_from_row(r: &AnyRow) -> Result<User> {
+pub(crate) fn user_from_row(r: &AnyRow) -> Result<User> {
     Ok(User {
         id: parse_col("id", &r.text("id")?)?,
         name: r.text("name")?,

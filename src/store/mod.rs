@@ -30,6 +30,7 @@ pub mod partners;
 pub mod recipients;
 pub mod reports;
 pub mod sites;
+pub mod web;
 
 use std::fs::File;
 use std::path::PathBuf;
