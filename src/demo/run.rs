@@ -165,7 +165,39 @@ pub async fn run(mut settings: Settings, opts: DemoOptions) -> anyhow::Result<De
         sims.len(),
         opts.speed
     );
+    // Two staff accounts for the pages, with a password made for this run.
+    let minted = crate::crypto::mint_token().token;
+    let password = format!("demo-{}", &minted[minted.len().saturating_sub(10)..]);
+    for (name, login, role, site) in [
+        (
+            "Petugas Dinsos",
+            "dinsos",
+            crate::domain::Role::SocialWorker,
+            None,
+        ),
+        (
+            "Apoteker RSUD",
+            "apoteker",
+            crate::domain::Role::Pharmacist,
+            loaded.pharmacies.first().copied(),
+        ),
+    ] {
+        dispatch
+            .create_user(
+                &admin,
+                crate::dispatch::admin::NewUser {
+                    name: name.into(),
+                    login: login.into(),
+                    role,
+                    site_id: site,
+                    password: Some(password.clone().into()),
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("creating the demo staff accounts: {e}"))?;
+    }
     println!("dashboard and API: {base}   admin token: {token}");
+    println!("staff pages: {base}/login   users dinsos and apoteker, password {password}");
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut rx = stop_rx.clone();
