@@ -158,3 +158,59 @@ async fn postgres() {
         run(app).await
     }
 }
+
+/// A wave claimed by a process that was killed before it finished is taken over once the claim
+/// is older than the lease, never while it is fresh.
+async fn a_wave_left_running_by_a_dead_process_is_taken_over(app: TestApp) {
+    use antar::dispatch::waves::{WaveSettings, claim_lease};
+    use antar::domain::SiteId;
+    use antar::store::jobs::claim_wave;
+
+    let site: SiteId = SiteId(
+        app.site("kitchen", "Dapur Sehat Bu Rahma", -8.22, 114.35)
+            .await
+            .parse()
+            .unwrap(),
+    );
+    let wave = Utc::now();
+    let lease = claim_lease(&WaveSettings::default());
+    let store = app.dispatch.store();
+    let claim = |now: chrono::DateTime<Utc>| async move {
+        let mut tx = store.begin().await.unwrap();
+        let got = claim_wave(&mut tx, site, wave, now, now - lease)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        got
+    };
+    // Claimed, then the process dies: no finish_wave.
+    assert!(claim(wave).await);
+    // Another tick within the lease leaves it alone.
+    assert!(!claim(wave + lease / 2).await);
+    // Past the lease the wave is taken over, once.
+    let later = wave + lease + chrono::Duration::seconds(1);
+    assert!(claim(later).await);
+    assert!(!claim(later).await);
+    // A finished wave is never claimed again.
+    let mut tx = store.begin().await.unwrap();
+    antar::store::jobs::finish_wave(&mut tx, site, wave, None, "planned")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(!claim(later + lease * 10).await);
+}
+
+#[tokio::test]
+async fn stale_wave_sqlite() {
+    a_wave_left_running_by_a_dead_process_is_taken_over(
+        TestApp::spawn(Backend::Sqlite).await.unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn stale_wave_postgres() {
+    if let Some(app) = TestApp::spawn(Backend::Postgres).await {
+        a_wave_left_running_by_a_dead_process_is_taken_over(app).await
+    }
+}
