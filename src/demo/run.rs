@@ -231,8 +231,9 @@ async fn play(
     Ok(())
 }
 
-/// What the simulated staff do: confirm medicine that came back, and ask every partner once
-/// more for a job nobody took (then put it back for the next wave).
+/// What the simulated staff do: confirm medicine that came back, plan a site at once when its
+/// wave was missed (the service was down), and ask every partner once more for a job nobody
+/// took (then put it back for the next wave).
 async fn staff_round(
     dispatch: &Dispatch,
     retried: &mut std::collections::HashSet<uuid::Uuid>,
@@ -252,6 +253,32 @@ async fn staff_round(
         if now - o.updated_at > chrono::Duration::minutes(30) {
             dispatch.confirm_return(&who, o.id).await?;
         }
+    }
+    // A wave missed while the service was down: staff plan the site now, as the alert asks.
+    let missed = dispatch
+        .list_alerts(
+            &who,
+            crate::store::jobs::AlertFilter {
+                kind: Some(crate::domain::AlertKind::WaveMissed),
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await?;
+    for a in missed {
+        if let Some(site) = a.site_id {
+            let req = crate::dispatch::planning::PlanRequest {
+                site_id: Some(site),
+                date: None,
+                time_limit: Duration::from_millis(300),
+                seed: 1,
+                ready_before: None,
+            };
+            dispatch.run_plan(&who, req, "on_demand").await?;
+        }
+        dispatch
+            .handle_alert(&who, a.id, Some("direncanakan sekarang oleh staf"))
+            .await?;
     }
     let flagged = dispatch
         .list_jobs(
