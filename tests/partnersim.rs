@@ -844,6 +844,47 @@ async fn callbacks_are_retried_with_the_same_webhook_id_while_antar_is_unavailab
 }
 
 #[tokio::test]
+async fn callbacks_outlast_a_long_outage_and_keep_their_order() {
+    // Twenty refusals in a row: more than any fixed number of attempts a partner might give up
+    // after. The simulator keeps trying (fast here) with the same webhook-id.
+    let antar = Antar {
+        unavailable: Arc::new(AtomicUsize::new(20)),
+        ..Antar::default()
+    };
+    let (sim, antar, client) = spawn_with(antar, &[], |c| {
+        c.retry_first = std::time::Duration::from_millis(1);
+        c.retry_max = std::time::Duration::from_millis(4);
+    })
+    .await;
+    let job = offer(2, Handover::InPerson);
+    let body = envelope(OutboundEvent::JobOffered(job.clone()));
+    assert_eq!(
+        post(&client, &sim, Some(OUTBOUND), &msg_id(), &body)
+            .await
+            .0,
+        200
+    );
+    sim.wait_idle().await;
+
+    let attempts = antar.attempts.lock().unwrap().clone();
+    assert!(attempts[..21].iter().all(|id| *id == attempts[0]));
+    assert_ne!(attempts[21], attempts[0]);
+    let events = antar.taken();
+    assert_eq!(attempts.len(), events.len() + 20);
+    assert_seq_in_order(&events, job.job_id);
+    assert_eq!(events[0]["type"], "courier.assigned");
+    let stats = sim.stats();
+    assert_eq!(
+        (
+            stats.events_lost,
+            stats.jobs_completed,
+            stats.stops_delivered
+        ),
+        (0, 1, 2)
+    );
+}
+
+#[tokio::test]
 async fn a_courier_that_antar_refuses_does_not_ride() {
     let antar = Antar {
         refuse: Some("courier.assigned"),

@@ -88,9 +88,27 @@ pub enum Command {
     /// (2 hospital pharmacies, 12 kitchens, ~300 elders, a day's prescriptions) and two
     /// simulated partners, on a fast clock; then print the day's figures.
     #[command(
-        after_help = "Examples:\n  antar demo                 # the day in about 100 s, then figures\n  antar demo --serve         # then keep serving on 127.0.0.1:8080\n  antar demo --speed 120     # slower, to watch"
+        after_help = "Examples:\n  antar demo                 # the day in about 100 s, then figures\n  antar demo --serve         # then keep serving on 127.0.0.1:8080\n  antar demo --speed 120     # slower, to watch\n  antar demo --prepare run/ --database sqlite://run/antar.db --date 2031-03-04   # load only (scripts/fault-kill9.sh)"
     )]
     Demo(DemoArgs),
+    /// Check a played day against what a crash must never break (final states, one offer at
+    /// a time, nothing lost, no duplicate offers); prints PASS/FAIL per invariant, exits 1 on
+    /// any FAIL.
+    #[command(
+        after_help = "Example:\n  antar check-day --database sqlite://run/antar.db --date 2031-03-04"
+    )]
+    CheckDay(CheckDayArgs),
+}
+
+/// `antar check-day` options.
+#[derive(Debug, clap::Args)]
+pub struct CheckDayArgs {
+    /// Local date of the day to check.
+    #[arg(long)]
+    pub date: chrono::NaiveDate,
+    /// Database.
+    #[command(flatten)]
+    pub db: DbArgs,
 }
 
 /// `antar demo` options.
@@ -114,6 +132,18 @@ pub struct DemoArgs {
     /// Seed for the simulated partners' decisions.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Only load the day into --database (under ANTAR_CLOCK), write DIR/partners.json and
+    /// DIR/pins.csv for `antar partner-sim`, and exit.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["serve", "prepared"])]
+    pub prepare: Option<PathBuf>,
+    /// With --prepare: partner i's webhook listens on 127.0.0.1:(BASE + i).
+    #[arg(long, default_value_t = 18101)]
+    pub partner_port_base: u16,
+    /// Play the rest of a day loaded with --prepare in --database, with the partners as their
+    /// own processes: the service plus the simulated staff, on ANTAR_CLOCK. Safe to kill -9
+    /// and start again.
+    #[arg(long, requires = "database", conflicts_with = "serve")]
+    pub prepared: bool,
 }
 
 /// Import commands.
@@ -274,6 +304,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::PartnerSim(args) => partnersim::run(args).await,
         Command::Demo(args) => demo(config, args).await,
+        Command::CheckDay(args) => check_day(config, args).await,
     }
 }
 
@@ -342,8 +373,54 @@ async fn import_prescriptions(
     }
 }
 
+async fn check_day(config: Option<&std::path::Path>, args: CheckDayArgs) -> anyhow::Result<()> {
+    let s = settings(config, Some(&args.db), None)?;
+    let tz = crate::domain::time::parse_tz(&s.region.time_zone).ok_or_else(|| {
+        anyhow::anyhow!(
+            "region.time_zone {:?} is not an IANA zone",
+            s.region.time_zone
+        )
+    })?;
+    let store = app::open_store(&s).await?;
+    let verdict = crate::demo::check::check_day(&store, args.date, tz).await;
+    store.close().await;
+    let verdict = verdict?;
+    println!("{verdict}");
+    if verdict.passed() {
+        Ok(())
+    } else {
+        anyhow::bail!(
+            "{} of {} checks failed",
+            verdict.checks.iter().filter(|c| !c.pass).count(),
+            verdict.checks.len()
+        )
+    }
+}
+
 async fn demo(config: Option<&std::path::Path>, args: DemoArgs) -> anyhow::Result<()> {
     let mut s = settings(config, None, None)?;
+    if args.prepare.is_some() || args.prepared {
+        // Both work on a database the caller keeps: never the throwaway default.
+        s.database.url = args
+            .database
+            .clone()
+            .ok_or_else(|| anyhow::anyhow!("--prepare and --prepared need --database"))?;
+        if let Some(l) = &args.listen {
+            s.server.listen = l.clone();
+        }
+        let opts = crate::demo::run::DemoOptions {
+            speed: args.speed,
+            date: args.date,
+            seed: args.seed,
+            ..Default::default()
+        };
+        return match &args.prepare {
+            Some(dir) => crate::demo::run::prepare(s, opts, dir, args.partner_port_base)
+                .await
+                .map(|_| ()),
+            None => crate::demo::run::run_prepared(s, opts).await,
+        };
+    }
     match args.database {
         Some(url) => s.database.url = url,
         None => {

@@ -205,35 +205,7 @@ pub async fn run(mut settings: Settings, opts: DemoOptions) -> anyhow::Result<De
         let _ = rx.wait_for(|s| *s).await;
     }));
 
-    let mut last_hour = None;
-    let mut retried = std::collections::HashSet::new();
-    loop {
-        let now = crate::clock::now();
-        let local = now.with_timezone(&tz);
-        if last_hour != Some(local.format("%H").to_string()) {
-            last_hour = Some(local.format("%H").to_string());
-            let f = dispatch.day_report(&admin, date).await?;
-            println!(
-                "  {} WIB  delivered {:>4} (late {:>3})  failed {:>3}  jobs {:?}",
-                local.format("%H:%M"),
-                f.delivered(),
-                f.delivered_late,
-                f.failed_handovers,
-                f.jobs_by_status
-            );
-        }
-        staff_round(&dispatch, &mut retried, now).await?;
-        if now >= end
-            || (now > local_to_utc(date, NaiveTime::from_hms_opt(12, 0, 0).expect("valid"), tz)
-                && day_done(&dispatch, date, tz).await?)
-        {
-            break;
-        }
-        tokio::time::sleep(
-            crate::clock::real_duration(Duration::from_secs(60)).max(Duration::from_millis(20)),
-        )
-        .await;
-    }
+    play(&dispatch, date, tz, end).await?;
     let figures = dispatch.day_report(&admin, date).await?;
     let unfinished = unfinished(&dispatch, date, tz).await?;
     let partners = sims.iter().map(|(n, s)| (n.clone(), s.stats())).collect();
@@ -257,8 +229,50 @@ pub async fn run(mut settings: Settings, opts: DemoOptions) -> anyhow::Result<De
     Ok(report)
 }
 
-/// What the simulated staff do: confirm medicine that came back, and ask every partner once
-/// more for a job nobody took (then put it back for the next wave).
+/// Play the day on the process clock: hourly progress lines, the simulated staff every
+/// simulated minute, until `end` or (after noon) until every order and job is done.
+async fn play(
+    dispatch: &Dispatch,
+    date: NaiveDate,
+    tz: Tz,
+    end: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let admin = scheduler();
+    let mut last_hour = None;
+    let mut retried = std::collections::HashSet::new();
+    loop {
+        let now = crate::clock::now();
+        let local = now.with_timezone(&tz);
+        if last_hour != Some(local.format("%H").to_string()) {
+            last_hour = Some(local.format("%H").to_string());
+            let f = dispatch.day_report(&admin, date).await?;
+            println!(
+                "  {} WIB  delivered {:>4} (late {:>3})  failed {:>3}  jobs {:?}",
+                local.format("%H:%M"),
+                f.delivered(),
+                f.delivered_late,
+                f.failed_handovers,
+                f.jobs_by_status
+            );
+        }
+        staff_round(dispatch, &mut retried, now).await?;
+        if now >= end
+            || (now > local_to_utc(date, NaiveTime::from_hms_opt(12, 0, 0).expect("valid"), tz)
+                && day_done(dispatch, date, tz).await?)
+        {
+            break;
+        }
+        tokio::time::sleep(
+            crate::clock::real_duration(Duration::from_secs(60)).max(Duration::from_millis(20)),
+        )
+        .await;
+    }
+    Ok(())
+}
+
+/// What the simulated staff do: confirm medicine that came back, plan a site at once when its
+/// wave was missed (the service was down), and ask every partner once more for a job nobody
+/// took (then put it back for the next wave).
 async fn staff_round(
     dispatch: &Dispatch,
     retried: &mut std::collections::HashSet<uuid::Uuid>,
@@ -279,6 +293,32 @@ async fn staff_round(
             dispatch.confirm_return(&who, o.id).await?;
         }
     }
+    // A wave missed while the service was down: staff plan the site now, as the alert asks.
+    let missed = dispatch
+        .list_alerts(
+            &who,
+            crate::store::jobs::AlertFilter {
+                kind: Some(crate::domain::AlertKind::WaveMissed),
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await?;
+    for a in missed {
+        if let Some(site) = a.site_id {
+            let req = crate::dispatch::planning::PlanRequest {
+                site_id: Some(site),
+                date: None,
+                time_limit: Duration::from_millis(300),
+                seed: 1,
+                ready_before: None,
+            };
+            dispatch.run_plan(&who, req, "on_demand").await?;
+        }
+        dispatch
+            .handle_alert(&who, a.id, Some("direncanakan sekarang oleh staf"))
+            .await?;
+    }
     let flagged = dispatch
         .list_jobs(
             &who,
@@ -290,7 +330,8 @@ async fn staff_round(
         )
         .await?;
     for j in flagged {
-        let action = if retried.insert(j.id) {
+        // A job already offered a second round is put back, also after a restart.
+        let action = if j.round <= 1 && retried.insert(j.id) {
             JobAction::Retry
         } else {
             JobAction::Requeue
@@ -418,4 +459,175 @@ fn print_report(r: &DemoReport) {
             s.events_refused
         );
     }
+}
+
+/// One simulated partner as `antar demo --prepare` writes it to `partners.json`: everything
+/// `antar partner-sim` needs to play it.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct PreparedPartner {
+    /// The partner's name.
+    pub name: String,
+    /// Where its webhook endpoint must listen.
+    pub listen: SocketAddr,
+    /// The webhook URL antar has for it.
+    pub url: String,
+    /// Its API token at antar.
+    pub token: String,
+    /// antar's secret that signs offers to it.
+    pub outbound_secret: String,
+    /// Its secret that signs callbacks.
+    pub inbound_secret: String,
+    /// Share of offers it accepts.
+    pub accept_rate: f64,
+    /// Share of stops that fail.
+    pub fail_rate: f64,
+    /// Seed for its decisions.
+    pub seed: u64,
+}
+
+/// Load the fixture scenario for `opts.date` into the database of `settings`, with the partners'
+/// webhooks on `127.0.0.1:{port_base + i}`, and write `dir/partners.json` (secrets, mode 0600)
+/// and `dir/pins.csv` (`parcel_code,pin`). Run it under the same `ANTAR_CLOCK` as the service:
+/// the loader refuses prescriptions already past their deadline on the clock.
+pub async fn prepare(
+    mut settings: Settings,
+    opts: DemoOptions,
+    dir: &std::path::Path,
+    port_base: u16,
+) -> anyhow::Result<NaiveDate> {
+    let scenario = Scenario::embedded().context("the embedded scenario does not parse")?;
+    let tz = crate::domain::time::parse_tz(&scenario.time_zone)
+        .with_context(|| format!("unknown time zone {}", scenario.time_zone))?;
+    let date = opts.date.unwrap_or_else(|| default_date(tz));
+    if settings.roads.graph.trim().is_empty() {
+        settings.roads.graph = crate::app::EMBEDDED_TOWN.into();
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let store = crate::app::open_store(&settings).await?;
+    let roads = crate::app::load_roads(&settings).await?;
+    let dispatch = crate::app::build_dispatch(&settings, store.clone())?.with_roads(roads);
+    let admin = scheduler();
+    let addrs: Vec<SocketAddr> = (0..scenario.partners.len())
+        .map(|i| {
+            let port = u16::try_from(i)
+                .ok()
+                .and_then(|i| port_base.checked_add(i))
+                .context("--partner-port-base is too high for the partners")?;
+            Ok(SocketAddr::from(([127, 0, 0, 1], port)))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let urls: Vec<String> = addrs.iter().map(|a| format!("http://{a}/")).collect();
+    let loaded = scenario::load(&dispatch, &admin, &scenario, date, &urls)
+        .await
+        .map_err(|e| anyhow::anyhow!("loading the scenario: {e}"))?;
+
+    let mut pins = String::from("parcel_code,pin\n");
+    for (order, pin) in &loaded.pins {
+        let o = dispatch.store().order(*order, None).await?;
+        pins.push_str(&format!("{},{pin}\n", parcel_code(&o).as_str()));
+    }
+    let partners: Vec<PreparedPartner> = scenario
+        .partners
+        .iter()
+        .zip(&loaded.partners)
+        .enumerate()
+        .map(|(i, (spec, created))| PreparedPartner {
+            name: spec.name.clone(),
+            listen: addrs[i],
+            url: urls[i].clone(),
+            token: created.token.clone(),
+            outbound_secret: created.outbound_secret.clone(),
+            inbound_secret: created.inbound_secret.clone(),
+            accept_rate: spec.sim.accept_rate,
+            fail_rate: spec.sim.fail_rate,
+            seed: opts.seed.wrapping_add(i as u64),
+        })
+        .collect();
+    write_private(
+        &dir.join("partners.json"),
+        serde_json::to_string_pretty(&partners)?.as_bytes(),
+    )?;
+    write_private(&dir.join("pins.csv"), pins.as_bytes())?;
+    store.close().await;
+    println!(
+        "antar demo --prepare: {date} — {} meal orders, {} prescriptions, {} partners ({}) → {}",
+        loaded.meal_orders.len(),
+        loaded.medicine_orders.len(),
+        partners.len(),
+        urls.join(", "),
+        dir.display()
+    );
+    Ok(date)
+}
+
+/// Write a file only its owner may read (it holds secrets).
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    f.write_all(bytes)
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Play the rest of a day loaded by [`prepare`], with the partners running as their own
+/// processes (`antar partner-sim`): the service (HTTP, outbox worker, timers) plus the
+/// simulated staff, on the process clock (`ANTAR_CLOCK`). Safe to kill and start again at any
+/// moment: everything it needs is in the database. Prints the day's figures when the day is
+/// over, then keeps serving until ctrl-c or SIGTERM.
+pub async fn run_prepared(mut settings: Settings, opts: DemoOptions) -> anyhow::Result<()> {
+    let tz = crate::domain::time::parse_tz(&settings.region.time_zone)
+        .with_context(|| format!("unknown time zone {}", settings.region.time_zone))?;
+    let date = opts.date.unwrap_or_else(|| default_date(tz));
+    let end = local_to_utc(date, opts.end, tz);
+    let real_start = std::time::Instant::now();
+    settings.outbox.worker = true;
+    settings.dispatch.timers = true;
+    if settings.roads.graph.trim().is_empty() {
+        settings.roads.graph = crate::app::EMBEDDED_TOWN.into();
+    }
+    let app = Application::build(&settings).await?;
+    let dispatch = app.dispatch().clone();
+    println!(
+        "antar demo --prepared: {date}, serving on http://{}",
+        app.local_addr()
+    );
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut rx = stop_rx.clone();
+    let server = tokio::spawn(app.run_until_stopped(async move {
+        let _ = rx.wait_for(|s| *s).await;
+    }));
+    let played = tokio::select! {
+        r = play(&dispatch, date, tz, end) => Some(r),
+        _ = crate::app::shutdown_signal() => None,
+    };
+    if let Some(played) = played {
+        played?;
+        let figures = dispatch.day_report(&scheduler(), date).await?;
+        let report = DemoReport {
+            date,
+            figures,
+            partners: Vec::new(),
+            unfinished: unfinished(&dispatch, date, tz).await?,
+            real_seconds: real_start.elapsed().as_secs_f64(),
+        };
+        print_report(&report);
+        println!("hari selesai / day over; serving until ctrl-c or SIGTERM");
+        crate::app::shutdown_signal().await;
+    }
+    let _ = stop_tx.send(true);
+    server.await??;
+    Ok(())
 }

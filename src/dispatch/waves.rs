@@ -108,6 +108,18 @@ pub struct TickReport {
     pub urgent: usize,
 }
 
+/// How long a wave may stay claimed as running before a later tick takes it over: a claim older
+/// than this was left by a process that died mid-wave. Planning takes real time (the solver's
+/// limit and the matrix), so the lease is twice that plus a second in real time, seen on the
+/// process clock (a scaled clock makes it longer in simulated time), and at least two minutes.
+pub fn claim_lease(settings: &WaveSettings) -> chrono::Duration {
+    let real = (settings.time_limit + Duration::from_secs(1)) * 2;
+    let simulated = real.mul_f64(crate::clock::factor());
+    chrono::Duration::from_std(simulated)
+        .unwrap_or(chrono::Duration::days(1))
+        .max(chrono::Duration::minutes(2))
+}
+
 /// The principal the scheduler acts as (in the audit log: `admin:scheduler`).
 pub fn scheduler() -> Principal {
     Principal {
@@ -130,10 +142,11 @@ impl Dispatch {
         if self.roads.is_none() {
             return Ok(report);
         }
+        let stale = now - claim_lease(settings);
         // Urgent orders waiting: each is placed once per time it became ready.
         for (order, site, ready_since) in self.store.urgent_ready_orders(50).await? {
             let mut tx = self.store.begin().await?;
-            if !sj::claim_wave(&mut tx, site, ready_since, now).await? {
+            if !sj::claim_wave(&mut tx, site, ready_since, now, stale).await? {
                 continue;
             }
             tx.commit().await?;
@@ -170,14 +183,14 @@ impl Dispatch {
             };
             for w in earlier {
                 let mut tx = self.store.begin().await?;
-                if sj::claim_wave(&mut tx, site.id, *w, now).await? {
+                if sj::claim_wave(&mut tx, site.id, *w, now, stale).await? {
                     sj::finish_wave(&mut tx, site.id, *w, None, "missed").await?;
                     tx.commit().await?;
                     report.waves_missed += 1;
                 }
             }
             let mut tx = self.store.begin().await?;
-            if !sj::claim_wave(&mut tx, site.id, latest, now).await? {
+            if !sj::claim_wave(&mut tx, site.id, latest, now, stale).await? {
                 continue;
             }
             if now - latest > settings.grace {

@@ -2,11 +2,17 @@
 //! partner's bearer token, signed with its inbound secret, a fresh `webhook-id` per event kept on
 //! retries, and the job's next `seq`.
 //!
-//! Retries network errors, 408, 429 and 5xx with a short, bounded backoff in real time (an outage
-//! is real even when the day is simulated), honouring `Retry-After`; any other 4xx (e.g. `409`
-//! for a late acceptance, `422` for a wrong PIN) is recorded in the stats and dropped.
+//! Retries network errors, 408, 429 and 5xx until antar takes the event, as a real partner does:
+//! the backoff runs in real time (an outage is real even when the day is simulated), doubles from
+//! [`SimConfig::retry_first`](super::SimConfig::retry_first) up to
+//! [`SimConfig::retry_max`](super::SimConfig::retry_max), honours `Retry-After` (capped the same
+//! way), and keeps the `webhook-id`, so antar recognises a retry of an event it already stored.
+//! Only the job's cancellation or the simulator's shutdown ends the retries (counted as lost).
+//! Because the job's events are posted one at a time, a later event waits behind the one being
+//! retried: per-job order survives an outage. Any other 4xx (e.g. `409` for a late acceptance,
+//! `422` for a wrong PIN) is recorded in the stats and dropped.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
@@ -17,13 +23,6 @@ use crate::webhooks::inbound::InboundEvent;
 use crate::webhooks::retry::parse_retry_after;
 use crate::webhooks::sign;
 
-/// Attempts per event, the first included.
-const MAX_ATTEMPTS: u32 = 6;
-/// The first wait between attempts; doubled each time.
-const FIRST_BACKOFF: Duration = Duration::from_millis(200);
-/// The longest wait between attempts, `Retry-After` included.
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
-
 /// What became of one event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Posted {
@@ -31,7 +30,7 @@ pub(super) enum Posted {
     Taken,
     /// antar refused it with this status (not retried).
     Refused(u16),
-    /// Every attempt failed, or the job was cancelled while retrying.
+    /// The job was cancelled, or the simulator stopped, before antar took it.
     Lost,
 }
 
@@ -49,8 +48,11 @@ pub(super) async fn post(
     let id = format!("evt_{}", uuid::Uuid::now_v7().simple());
     let kind = event.type_name();
     let mut cancel = job.cancel.subscribe();
+    let first = shared.config.retry_first;
+    let max = shared.config.retry_max.max(first);
+    let mut backoff = first;
 
-    for attempt in 0..MAX_ATTEMPTS {
+    for attempt in 0u64.. {
         let timestamp = clock::now().timestamp();
         let signature = match sign(
             shared.config.inbound_secret.expose_secret(),
@@ -76,7 +78,8 @@ pub(super) async fn post(
             .body(body.clone())
             .send()
             .await;
-        let mut wait = FIRST_BACKOFF * 2u32.pow(attempt);
+        let mut wait = backoff;
+        backoff = backoff.saturating_mul(2).min(max);
         match sent {
             Ok(response) => {
                 let status = response.status().as_u16();
@@ -105,15 +108,15 @@ pub(super) async fn post(
                 tracing::info!(%kind, job = %job.id, error = %e, attempt, "callback failed, retrying");
             }
         }
-        if attempt + 1 == MAX_ATTEMPTS {
+        if *cancel.borrow_and_update() {
             break;
         }
         tokio::select! {
-            _ = tokio::time::sleep(wait.min(MAX_BACKOFF)) => {}
+            _ = tokio::time::sleep(wait.min(max)) => {}
             _ = cancel.wait_for(|c| *c) => break,
         }
     }
-    tracing::warn!(%kind, job = %job.id, seq = *seq, "callback given up");
+    tracing::warn!(%kind, job = %job.id, seq = *seq, "callback given up: the job was cancelled or the simulator stopped");
     shared.stat(|s| s.events_lost += 1);
     Posted::Lost
 }

@@ -80,6 +80,12 @@ pub struct SimConfig {
     pub time_scale: f64,
     /// How long (simulated) a slow answer takes.
     pub slow_delay: Duration,
+    /// The first real-time wait before a callback antar did not take is sent again; doubled on
+    /// every attempt up to [`SimConfig::retry_max`]. Callbacks are retried until antar takes
+    /// them (or the job is cancelled, or the simulator stops).
+    pub retry_first: Duration,
+    /// The longest real-time wait between attempts of a callback, `Retry-After` included.
+    pub retry_max: Duration,
 }
 
 impl std::fmt::Debug for SimConfig {
@@ -99,6 +105,8 @@ impl std::fmt::Debug for SimConfig {
             .field("graph", &self.graph.is_some())
             .field("time_scale", &self.time_scale)
             .field("slow_delay", &self.slow_delay)
+            .field("retry_first", &self.retry_first)
+            .field("retry_max", &self.retry_max)
             .finish_non_exhaustive()
     }
 }
@@ -133,6 +141,8 @@ impl SimConfig {
             pins: PinBook::default(),
             time_scale: 1.0,
             slow_delay: Duration::from_secs(20),
+            retry_first: Duration::from_millis(200),
+            retry_max: Duration::from_secs(2),
         }
     }
 
@@ -313,7 +323,8 @@ pub struct SimStats {
     pub events_posted: u64,
     /// Callbacks antar refused, by HTTP status (not retried).
     pub events_refused: BTreeMap<u16, u64>,
-    /// Callbacks given up after the last retry (network errors, 5xx, 429).
+    /// Callbacks still not taken when their job was cancelled or the simulator stopped (they
+    /// are retried until then).
     pub events_lost: u64,
     /// Stops handed over.
     pub stops_delivered: u64,

@@ -58,7 +58,7 @@ async fn webhook(
         .iter()
         .map(|s| s.expose_secret())
         .collect();
-    let id = match verify_headers(&secrets, &headers, &body, clock::now().timestamp()) {
+    let id = match verify_headers(&secrets, &headers, &body, judged_at(&headers)) {
         Ok(id) => id.to_owned(),
         Err(e) => {
             tracing::warn!(error = %e, "webhook refused: signature");
@@ -300,4 +300,21 @@ fn withdrawn(shared: &Shared, id: String, w: &OfferWithdrawn) -> Answer {
             body: json!({}),
         },
     )
+}
+
+/// The instant a request's `webhook-timestamp` is judged against. The replay window is meant
+/// for network and queueing delay, which are real time: on a scaled clock (`antar demo`, the
+/// fault-injection runs, hundreds of simulated seconds per real second) the simulator measures
+/// a timestamp's age in real seconds, so the window is not shrunk to a fraction of a second.
+fn judged_at(headers: &HeaderMap) -> i64 {
+    let now = clock::now().timestamp();
+    let factor = clock::factor();
+    let stamped = headers
+        .get("webhook-timestamp")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok());
+    match stamped {
+        Some(t) if factor > 1.0 && now > t => t + ((now - t) as f64 / factor).round() as i64,
+        _ => now,
+    }
 }

@@ -749,20 +749,25 @@ pub async fn close_job_alerts(
     Ok(done.rows_affected())
 }
 
-/// Mark a scheduled wave as run; false when it already ran (another instance, or before a restart).
+/// Mark a scheduled wave as run; false when it already ran or is running (another instance, or
+/// before a restart). A claim still `running` since before `stale_before` was left by a process
+/// that died mid-wave (`kill -9`, power loss): it is taken over, so the wave is not lost.
 pub async fn claim_wave(
     conn: &mut AnyConnection,
     site: SiteId,
     wave_at: DateTime<Utc>,
     now: DateTime<Utc>,
+    stale_before: DateTime<Utc>,
 ) -> Result<bool> {
     let done = sqlx::query(
         "INSERT INTO waves (site_id, wave_at, ran_at, outcome) VALUES ($1, $2, $3, 'running') \
-         ON CONFLICT (site_id, wave_at) DO NOTHING",
+         ON CONFLICT (site_id, wave_at) DO UPDATE SET ran_at = excluded.ran_at \
+         WHERE waves.outcome = 'running' AND waves.ran_at < $4",
     )
     .bind(site.to_string())
     .bind(ts(wave_at))
     .bind(ts(now))
+    .bind(ts(stale_before))
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)

@@ -23,6 +23,7 @@ pub mod areas;
 pub mod audit;
 pub mod corrections;
 pub mod enrolments;
+pub mod integrity;
 pub mod jobs;
 pub mod orders;
 pub mod outbox;

@@ -41,12 +41,12 @@ macro_rules! with_town {
 
 /// A partner endpoint on loopback: answers offers from a script, records every request.
 #[derive(Default)]
-struct MockPartner {
+pub(crate) struct MockPartner {
     script: Vec<(u16, Value)>,
     seen: Vec<(HeaderMap, Vec<u8>)>,
 }
 
-async fn mock_partner(script: Vec<(u16, Value)>) -> (String, Arc<Mutex<MockPartner>>) {
+pub(crate) async fn mock_partner(script: Vec<(u16, Value)>) -> (String, Arc<Mutex<MockPartner>>) {
     let state = Arc::new(Mutex::new(MockPartner {
         script,
         seen: Vec::new(),
@@ -74,14 +74,20 @@ async fn mock_partner(script: Vec<(u16, Value)>) -> (String, Arc<Mutex<MockPartn
     (url, state)
 }
 
-struct PartnerKeys {
-    id: String,
-    signing_secret: String,
-    callback_secret: String,
-    token: String,
+pub(crate) struct PartnerKeys {
+    pub(crate) id: String,
+    pub(crate) signing_secret: String,
+    pub(crate) callback_secret: String,
+    pub(crate) token: String,
 }
 
-async fn partner(app: &TestApp, name: &str, url: &str, rank: i64, controlled: bool) -> PartnerKeys {
+pub(crate) async fn partner(
+    app: &TestApp,
+    name: &str,
+    url: &str,
+    rank: i64,
+    controlled: bool,
+) -> PartnerKeys {
     let r = app
         .post(
             "/api/v1/admin/partners",
@@ -116,7 +122,7 @@ fn independent_signature(secret: &str, id: &str, ts: i64, body: &[u8]) -> String
 }
 
 /// Post a signed partner event; returns the response.
-async fn send_event(
+pub(crate) async fn send_event(
     app: &TestApp,
     keys: &PartnerKeys,
     webhook_id: &str,
@@ -140,16 +146,16 @@ async fn send_event(
         .unwrap()
 }
 
-struct Seq(u64);
+pub(crate) struct Seq(pub(crate) u64);
 impl Seq {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 += 1;
         self.0
     }
 }
 
 /// A pharmacy with `n` prescriptions near it (one controlled when `controlled`).
-async fn pharmacy_with_orders(
+pub(crate) async fn pharmacy_with_orders(
     app: &TestApp,
     n: usize,
     controlled: bool,
@@ -178,7 +184,7 @@ async fn pharmacy_with_orders(
     (site, pharmacist, orders)
 }
 
-async fn plan(app: &TestApp) -> Value {
+pub(crate) async fn plan(app: &TestApp) -> Value {
     let r = app
         .post(
             "/api/v1/plans",
@@ -190,11 +196,11 @@ async fn plan(app: &TestApp) -> Value {
     body(r).await
 }
 
-async fn job(app: &TestApp, id: &str) -> Value {
+pub(crate) async fn job(app: &TestApp, id: &str) -> Value {
     body(app.get(&format!("/api/v1/jobs/{id}"), &app.admin).await).await
 }
 
-async fn order_status(app: &TestApp, id: &str) -> String {
+pub(crate) async fn order_status(app: &TestApp, id: &str) -> String {
     body(
         app.get(&format!("/api/v1/prescriptions/{id}"), &app.admin)
             .await,
@@ -205,7 +211,7 @@ async fn order_status(app: &TestApp, id: &str) -> String {
         .to_owned()
 }
 
-async fn deliver_all(app: &TestApp, at: chrono::DateTime<Utc>) {
+pub(crate) async fn deliver_all(app: &TestApp, at: chrono::DateTime<Utc>) {
     let mut w = OutboxWorker::new(app.dispatch.clone(), 3).unwrap();
     while w.run_once(at).await.unwrap() > 0 {}
 }

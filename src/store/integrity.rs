@@ -1,0 +1,230 @@
+//! Raw rows for checking a day's records after the fact (`antar check-day`): orders with their
+//! state histories, offers, outbox rows and job stops, exactly as stored. Read-only; the rules
+//! they are checked against live in `demo::check`.
+//! Must not depend on `api` or `dispatch`.
+
+use chrono::{DateTime, Utc};
+
+use super::{Result, RowExt, Store, parse_ts, ts};
+
+/// One order of the day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayOrder {
+    /// The order id.
+    pub id: String,
+    /// `meal` or `medicine`.
+    pub kind: String,
+    /// Its status now.
+    pub status: String,
+    /// Delivery attempt (2 and more after a medicine came back).
+    pub attempt: i64,
+}
+
+/// One row of `order_events`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRow {
+    /// The order.
+    pub order_id: String,
+    /// Insertion order.
+    pub id: i64,
+    /// The status before (none for the creation).
+    pub from_status: Option<String>,
+    /// The status after.
+    pub to_status: String,
+    /// When (stored text).
+    pub at: String,
+}
+
+/// One offer of a job of the day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferFact {
+    /// The offer.
+    pub id: String,
+    /// The job.
+    pub job_id: String,
+    /// The partner asked.
+    pub partner_id: String,
+    /// `pending`, `accepted`, `rejected`, `expired` or `withdrawn`.
+    pub status: String,
+    /// When it was made.
+    pub offered_at: DateTime<Utc>,
+    /// When it was decided (none while pending).
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+/// One outbox row of the day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxFact {
+    /// Row id.
+    pub id: i64,
+    /// The job, when the event is about one.
+    pub job_id: Option<String>,
+    /// The partner it goes to.
+    pub partner_id: String,
+    /// `job.offered`, `job.updated`, …
+    pub event_type: String,
+    /// The signed body (JSON envelope).
+    pub body: String,
+    /// `pending`, `delivered`, `failed` or `dropped`.
+    pub status: String,
+    /// Why it failed or was dropped.
+    pub last_error: Option<String>,
+}
+
+/// One stop of a completed job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StopFact {
+    /// The job.
+    pub job_id: String,
+    /// The stop.
+    pub stop_id: String,
+    /// Its status.
+    pub status: String,
+}
+
+impl Store {
+    /// Orders whose window starts, or which were created, in `[from, until)`.
+    pub async fn day_orders(
+        &self,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<DayOrder>> {
+        let rows = sqlx::query(
+            "SELECT id, kind, status, attempt FROM orders \
+             WHERE (window_start >= $1 AND window_start < $2) OR (created_at >= $1 AND created_at < $2) \
+             ORDER BY id",
+        )
+        .bind(ts(from))
+        .bind(ts(until))
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(DayOrder {
+                    id: r.text("id")?,
+                    kind: r.text("kind")?,
+                    status: r.text("status")?,
+                    attempt: r.int("attempt")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The state histories of [`Store::day_orders`], by order then insertion.
+    pub async fn day_order_events(
+        &self,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<EventRow>> {
+        let rows = sqlx::query(
+            "SELECT e.order_id, e.id, e.from_status, e.to_status, e.at FROM order_events e \
+             JOIN orders o ON o.id = e.order_id \
+             WHERE (o.window_start >= $1 AND o.window_start < $2) OR (o.created_at >= $1 AND o.created_at < $2) \
+             ORDER BY e.order_id, e.id",
+        )
+        .bind(ts(from))
+        .bind(ts(until))
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(EventRow {
+                    order_id: r.text("order_id")?,
+                    id: r.int("id")?,
+                    from_status: r.opt_text("from_status")?,
+                    to_status: r.text("to_status")?,
+                    at: r.text("at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Offers of jobs departing in `[from, until)`, by job then time.
+    pub async fn day_offers(
+        &self,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<OfferFact>> {
+        let rows = sqlx::query(
+            "SELECT o.id, o.job_id, o.partner_id, o.status, o.offered_at, o.decided_at FROM offers o \
+             JOIN jobs j ON j.id = o.job_id WHERE j.departure >= $1 AND j.departure < $2 \
+             ORDER BY o.job_id, o.offered_at, o.id",
+        )
+        .bind(ts(from))
+        .bind(ts(until))
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(OfferFact {
+                    id: r.text("id")?,
+                    job_id: r.text("job_id")?,
+                    partner_id: r.text("partner_id")?,
+                    status: r.text("status")?,
+                    offered_at: parse_ts("offers.offered_at", &r.text("offered_at")?)?,
+                    decided_at: r
+                        .opt_text("decided_at")?
+                        .map(|t| parse_ts("offers.decided_at", &t))
+                        .transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    /// Outbox rows about jobs departing in `[from, until)`, and rows about no job created then.
+    pub async fn day_outbox(
+        &self,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<OutboxFact>> {
+        let rows = sqlx::query(
+            "SELECT x.id, x.job_id, x.partner_id, x.event_type, x.body, x.status, x.last_error FROM outbox x \
+             LEFT JOIN jobs j ON j.id = x.job_id \
+             WHERE COALESCE(j.departure, x.created_at) >= $1 AND COALESCE(j.departure, x.created_at) < $2 \
+             ORDER BY x.id",
+        )
+        .bind(ts(from))
+        .bind(ts(until))
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(OutboxFact {
+                    id: r.int("id")?,
+                    job_id: r.opt_text("job_id")?,
+                    partner_id: r.text("partner_id")?,
+                    event_type: r.text("event_type")?,
+                    body: r.text("body")?,
+                    status: r.text("status")?,
+                    last_error: r.opt_text("last_error")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Stops of completed jobs departing in `[from, until)`.
+    pub async fn day_completed_stops(
+        &self,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<StopFact>> {
+        let rows = sqlx::query(
+            "SELECT s.job_id, s.id, s.status FROM job_stops s JOIN jobs j ON j.id = s.job_id \
+             WHERE j.status = 'completed' AND j.departure >= $1 AND j.departure < $2 \
+             ORDER BY s.job_id, s.position",
+        )
+        .bind(ts(from))
+        .bind(ts(until))
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StopFact {
+                    job_id: r.text("job_id")?,
+                    stop_id: r.text("id")?,
+                    status: r.text("status")?,
+                })
+            })
+            .collect()
+    }
+}
