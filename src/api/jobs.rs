@@ -25,6 +25,24 @@ use crate::store::jobs::{AlertFilter, AlertRow, JobFilter, JobRow, OfferRow, Pla
 use crate::webhooks::inbound::InboundEvent;
 use crate::webhooks::verify_headers;
 
+/// An optional query value that must be one of a named enum's values; the refusal lists them
+/// all, from the enum itself.
+fn one_of<T: Copy + std::fmt::Display + std::str::FromStr>(
+    field: &str,
+    code: &'static str,
+    value: Option<&str>,
+    all: &[T],
+) -> ApiResult<Option<T>> {
+    value
+        .map(|v| {
+            v.parse::<T>().map_err(|_| {
+                let names: Vec<String> = all.iter().map(ToString::to_string).collect();
+                ApiError::field(field, code, format!("one of {}", names.join(", ")))
+            })
+        })
+        .transpose()
+}
+
 /// A stored job.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct JobView {
@@ -277,19 +295,12 @@ pub async fn list_jobs(
     Auth(who): Auth,
     ApiQuery(q): ApiQuery<JobQuery>,
 ) -> ApiResult<Json<Vec<JobView>>> {
-    let status = q
-        .status
-        .as_deref()
-        .map(|s| {
-            s.parse::<JobStatus>().map_err(|_| {
-                ApiError::field(
-                    "status",
-                    "unknown_status",
-                    "one of offered, accepted, courier_assigned, picked_up, completed, cancelled, expired",
-                )
-            })
-        })
-        .transpose()?;
+    let status = one_of(
+        "status",
+        "unknown_status",
+        q.status.as_deref(),
+        JobStatus::ALL,
+    )?;
     let jobs = state
         .dispatch
         .list_jobs(
@@ -449,32 +460,13 @@ pub async fn list_alerts(
     Auth(who): Auth,
     ApiQuery(q): ApiQuery<AlertQuery>,
 ) -> ApiResult<Json<Vec<AlertView>>> {
-    let kind = q
-        .kind
-        .as_deref()
-        .map(|k| {
-            k.parse::<AlertKind>().map_err(|_| {
-                ApiError::field(
-                    "kind",
-                    "unknown_kind",
-                    "one of welfare, job_unassigned, medicine_failed, partner_disabled, wave_missed",
-                )
-            })
-        })
-        .transpose()?;
-    let status = q
-        .status
-        .as_deref()
-        .map(|k| {
-            k.parse::<AlertStatus>().map_err(|_| {
-                ApiError::field(
-                    "status",
-                    "unknown_status",
-                    "one of open, acknowledged, closed",
-                )
-            })
-        })
-        .transpose()?;
+    let kind = one_of("kind", "unknown_kind", q.kind.as_deref(), AlertKind::ALL)?;
+    let status = one_of(
+        "status",
+        "unknown_status",
+        q.status.as_deref(),
+        AlertStatus::ALL,
+    )?;
     let alerts = state
         .dispatch
         .list_alerts(
