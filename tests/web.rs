@@ -5,156 +5,16 @@
 #[allow(dead_code, unused_imports, unused_macros)]
 #[path = "api/support.rs"]
 mod support;
-
-use std::collections::HashMap;
+#[allow(dead_code)]
+#[path = "web_support.rs"]
+mod web_support;
 
 use antar::domain::{AlertId, AlertKind, AlertStatus, OrderId};
 use antar::store::jobs::{AlertFilter, AlertRow};
 use chrono::{Duration, Utc};
-use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
-use reqwest::redirect::Policy;
 use serde_json::json;
 use support::{Backend, TestApp, body};
-
-const PASSWORD: &str = "rahasia-sekali-123";
-
-/// A cookie-keeping client that does not follow redirects (tests look at them).
-struct Browser {
-    base: String,
-    client: reqwest::Client,
-    cookies: HashMap<String, String>,
-}
-
-struct Page {
-    status: u16,
-    location: Option<String>,
-    set_cookies: Vec<String>,
-    text: String,
-}
-
-fn form_encode(fields: &[(&str, &str)]) -> String {
-    let enc = |s: &str| {
-        s.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
-                    (b as char).to_string()
-                }
-                b' ' => "+".to_owned(),
-                _ => format!("%{b:02X}"),
-            })
-            .collect::<String>()
-    };
-    fields
-        .iter()
-        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// The value of the first hidden `_csrf` field on a page.
-fn csrf_of(html: &str) -> String {
-    let marker = "name=\"_csrf\" value=\"";
-    let at = html.find(marker).expect("a form with a CSRF token") + marker.len();
-    html[at..].split('"').next().unwrap().to_owned()
-}
-
-impl Browser {
-    fn new(base: &str) -> Self {
-        Self {
-            base: base.to_owned(),
-            client: reqwest::Client::builder()
-                .redirect(Policy::none())
-                .build()
-                .unwrap(),
-            cookies: HashMap::new(),
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    async fn finish(&mut self, r: reqwest::Response) -> Page {
-        let status = r.status().as_u16();
-        let location = r
-            .headers()
-            .get(LOCATION)
-            .map(|v| v.to_str().unwrap().to_owned());
-        let set_cookies: Vec<String> = r
-            .headers()
-            .get_all(SET_COOKIE)
-            .iter()
-            .map(|v| v.to_str().unwrap().to_owned())
-            .collect();
-        for c in &set_cookies {
-            let (kv, _) = c.split_once(';').unwrap_or((c, ""));
-            if let Some((k, v)) = kv.split_once('=') {
-                if v.is_empty() {
-                    self.cookies.remove(k);
-                } else {
-                    self.cookies.insert(k.to_owned(), v.to_owned());
-                }
-            }
-        }
-        Page {
-            status,
-            location,
-            set_cookies,
-            text: r.text().await.unwrap(),
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Page {
-        let r = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .header(COOKIE, self.cookie_header())
-            .send()
-            .await
-            .unwrap();
-        self.finish(r).await
-    }
-
-    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
-        let r = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header(COOKIE, self.cookie_header())
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(form_encode(fields))
-            .send()
-            .await
-            .unwrap();
-        self.finish(r).await
-    }
-
-    async fn login(&mut self, login: &str, password: &str) -> Page {
-        let page = self.get("/login").await;
-        assert_eq!(page.status, 200);
-        let token = csrf_of(&page.text);
-        self.post(
-            "/login",
-            &[("login", login), ("password", password), ("_csrf", &token)],
-        )
-        .await
-    }
-}
-
-async fn user(app: &TestApp, login: &str, role: &str, site: Option<&str>) {
-    let r = app
-        .post(
-            "/api/v1/admin/users",
-            &app.admin,
-            &json!({"name": format!("Petugas {login}"), "login": login, "role": role,
-                    "site_id": site, "password": PASSWORD}),
-        )
-        .await;
-    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-}
+use web_support::*;
 
 /// A prescription through the API, due within today's working hours from now.
 async fn prescription_today(app: &TestApp, token: &str, patient: &str) -> OrderId {
@@ -563,69 +423,11 @@ async fn live_updates_stream_events_to_signed_in_staff_only(app) {
 }
 }
 
-/// An executable on `PATH`.
-fn on_path(names: &[&str]) -> Option<std::path::PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
-        .find(|p| p.is_file())
-}
-
-/// chromedriver, started on a free port; killed when dropped.
-struct Driver {
-    child: std::process::Child,
-    url: String,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_driver(path: &std::path::Path) -> Driver {
-    use std::io::BufRead;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = std::process::Command::new(path)
-        .arg(format!("--port={port}"))
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("chromedriver starts");
-    // chromedriver says when it listens: read until then instead of sleeping.
-    let out = child.stdout.take().unwrap();
-    let mut lines = std::io::BufReader::new(out).lines();
-    let started = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .any(|l| l.contains("started successfully"));
-    assert!(started, "chromedriver did not start");
-    // Keep draining its output so it never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    Driver {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    }
-}
-
 #[tokio::test]
 async fn staff_submit_a_prescription_and_acknowledge_an_alert_in_a_real_browser() {
-    use fantoccini::{ClientBuilder, Locator};
+    use fantoccini::Locator;
 
-    let driver = on_path(&["chromedriver"]);
-    let chromium = on_path(&["chromium", "chromium-browser", "google-chrome"]);
-    let (Some(driver), Some(chromium)) = (driver, chromium) else {
-        if std::env::var_os("CI").is_some() {
-            panic!(
-                "CI is set but chromium or chromedriver is missing: the browser test must run in CI"
-            );
-        }
-        eprintln!("note: chromium or chromedriver not found; skipping the browser test");
+    let Some((driver, chromium)) = browser_tools() else {
         return;
     };
     let app = spawn().await;
@@ -635,21 +437,7 @@ async fn staff_submit_a_prescription_and_acknowledge_an_alert_in_a_real_browser(
     user(&app, "apoteker", "pharmacist", Some(&site)).await;
     user(&app, "sari", "social_worker", None).await;
     let driver = start_driver(&driver);
-
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": chromium,
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                     "--disable-component-update", "--no-first-run", "--window-size=360,800"]
-        }),
-    );
-    let c = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&driver.url)
-        .await
-        .expect("a browser session");
+    let c = browser(&driver, &chromium).await;
 
     let sign_in = |login: &'static str| {
         let c = c.clone();
