@@ -12,6 +12,7 @@ mod web_support;
 use antar::domain::{AlertId, AlertKind, AlertStatus, OrderId};
 use antar::store::jobs::{AlertFilter, AlertRow};
 use chrono::{Duration, Utc};
+use reqwest::header::{CONTENT_TYPE, COOKIE};
 use serde_json::json;
 use support::{Backend, TestApp, body};
 use web_support::*;
