@@ -883,6 +883,22 @@ impl Store {
         rows.iter().map(job_from_row).collect()
     }
 
+    /// Jobs with a live (not removed) stop for an order whose window starts in
+    /// `[from, until)`: the day's routes, for the map.
+    pub async fn day_jobs(&self, from: DateTime<Utc>, until: DateTime<Utc>) -> Result<Vec<JobRow>> {
+        let sql = format!(
+            "SELECT {JOB_COLS} FROM jobs WHERE id IN (SELECT s.job_id FROM job_stops s \
+             JOIN orders o ON o.id = s.order_id WHERE s.status <> 'removed' \
+             AND o.window_start >= $1 AND o.window_start < $2) ORDER BY departure, id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(ts(from))
+            .bind(ts(until))
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter().map(job_from_row).collect()
+    }
+
     /// Alerts, newest first.
     pub async fn alerts(&self, f: &AlertFilter) -> Result<Vec<AlertRow>> {
         let mut sql = format!("SELECT {ALERT_COLS} FROM alerts WHERE 1 = 1");
