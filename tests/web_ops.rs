@@ -170,7 +170,7 @@ async fn the_map_draws_the_days_stops_route_and_roads_for_those_who_may_see_them
     assert_eq!(map.status, 200);
     let t = &map.text;
     // The roads around the stops, as one path in whole metres.
-    let roads = t.split("<path class=\"roads\" d=\"").nth(1).expect("a road path");
+    let roads = t.split("<path class=\"roads\" clip-path=\"url(#map-box)\" d=\"").nth(1).expect("a road path");
     let d = roads.split('"').next().unwrap();
     assert!(d.starts_with('M') && d.matches('M').count() > 5, "{}", &d[..d.len().min(200)]);
     assert!(!d.contains('.'), "coordinates rounded to metres");

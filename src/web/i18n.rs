@@ -154,10 +154,6 @@ impl Lang {
                 "gelombang perencanaan terlewat saat layanan mati",
                 "a planning wave was missed while the service was down",
             ),
-            "gone" | "endpoint_gone" => t(
-                "alamat webhook mitra sudah tidak berlaku (410)",
-                "the partner's webhook address is gone (410)",
-            ),
             // Orders left out of a plan.
             "far_from_road" => t(
                 "titik lokasi terlalu jauh dari jalan yang bisa dilalui motor",

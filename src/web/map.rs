@@ -161,8 +161,10 @@ fn svg(l: Lang, map: &DayMap, b: Bounds) -> Markup {
             viewBox={ "0 0 " (proj.width) " " (proj.height) }
             aria-label=(l.t("Peta rute dan titik antar", "Map of routes and stops"))
             preserveAspectRatio="xMidYMid meet" {
+            // Road lines cross the box's edge; the box is what the map shows.
+            clipPath #map-box { rect width=(proj.width) height=(proj.height) {} }
             rect width=(proj.width) height=(proj.height) fill="#f8f8f4" {}
-            path.roads d=(roads_path(&proj, &map.roads)) fill="none" stroke="#c8c8c8"
+            path.roads clip-path="url(#map-box)" d=(roads_path(&proj, &map.roads)) fill="none" stroke="#c8c8c8"
                 stroke-width="1.5" vector-effect="non-scaling-stroke" stroke-linejoin="round" {}
             @for j in &map.jobs {
                 @let pts = if j.geometry.len() >= 2 {
