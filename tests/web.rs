@@ -640,6 +640,8 @@ async fn today_page_with_1500_deliveries_timing() {
             one_trip_per_order_idr: 0.0,
             matrix_ms: 0,
             solve_ms: 0,
+            stops_moved: 0,
+            changes: serde_json::json!([]),
             created_by: "bench".into(),
             created_at: now,
         },
