@@ -59,6 +59,7 @@ async fn run(
             capacity: 18,
             cold_box: false,
             controlled_handover: false,
+            max_concurrent_jobs: None,
         },
         fare: antar::domain::records::FareModel {
             base_idr: 8000,

@@ -865,3 +865,75 @@ fn random_instances_with_usual_routes_get_checked_solutions() {
         solve_checked(&p, &opts(seed, 300));
     }
 }
+
+/// Two pickup sites with a courier type each, both drawing on one partner's fleet.
+fn one_partner_two_sites(limit: Option<usize>) -> Problem {
+    // Site A at 0, site B at 1; jobs 0-2 near A (routine), jobs 3-5 near B (urgent).
+    let points = [
+        (0.0, 0.0),
+        (100.0, 0.0),
+        (1.0, 1.0),
+        (2.0, 1.0),
+        (3.0, 1.0),
+        (101.0, 1.0),
+        (102.0, 1.0),
+        (103.0, 1.0),
+    ];
+    let costs = Costs::euclidean(&points, Rounding::None);
+    let jobs = (0..6)
+        .map(|i| {
+            let mut j = Job::new(format!("j{i}"), i + 2, 1);
+            j.load = vec![1];
+            j.start_site = Some(if i < 3 { 0 } else { 1 });
+            if i >= 3 {
+                j.priority = Priority::Urgent;
+            }
+            j
+        })
+        .collect();
+    let courier = |id: &str, start| {
+        let mut v = VehicleType::new(id, start, 1);
+        v.end = None;
+        v.capacity = vec![10];
+        v.group = Some(0);
+        v
+    };
+    let mut p = Problem::new(
+        costs,
+        jobs,
+        vec![courier("a", 0), courier("b", 1)],
+        Objective::Cost,
+    )
+    .unwrap();
+    if let Some(l) = limit {
+        p.set_group_limits(vec![l]).unwrap();
+    } else {
+        p.set_group_limits(vec![usize::MAX]).unwrap();
+    }
+    p
+}
+
+#[test]
+fn a_partner_limit_shared_by_several_sites_serves_urgent_orders_first() {
+    let free = solve_checked(&one_partner_two_sites(None), &opts(2, 300));
+    assert_eq!(free.routes.len(), 2);
+    assert!(free.unassigned.is_empty());
+    let limited = solve_checked(&one_partner_two_sites(Some(1)), &opts(2, 300));
+    assert_eq!(limited.routes.len(), 1, "one courier for both sites");
+    assert_eq!(limited.routes[0].vehicle_type, 1, "the urgent site gets it");
+    let left: Vec<usize> = limited.unassigned.iter().map(|u| u.job).collect();
+    assert_eq!(left, [0, 1, 2]);
+    assert!(
+        limited
+            .unassigned
+            .iter()
+            .all(|u| u.code == ReasonCode::NoRoom)
+    );
+    // The checker refuses two routes from a group of one.
+    let p = one_partner_two_sites(Some(1));
+    let report = check(&p, &free);
+    assert!(report.is_err_and(|v| v.iter().any(|v| v.message.contains("fleet group 0"))));
+    // A group without a limit is refused.
+    let mut p = one_partner_two_sites(None);
+    assert!(p.set_group_limits(Vec::new()).is_err());
+}

@@ -430,6 +430,13 @@ impl PartnerBody {
                 "max_stops and capacity must be at least 1",
             ));
         }
+        if self.capabilities.max_concurrent_jobs == Some(0) {
+            errors.push(FieldError::new(
+                "capabilities.max_concurrent_jobs",
+                "out_of_range",
+                "must be at least 1, or left out for no limit",
+            ));
+        }
         let timeout = self.offer_timeout_s.unwrap_or(120);
         if !(10..=3600).contains(&timeout) {
             errors.push(FieldError::new(

@@ -130,6 +130,10 @@ pub struct PlanView {
     pub cost_idr: f64,
     /// The same orders as one ride-hailing trip each, rupiah.
     pub one_trip_per_order_idr: f64,
+    /// Estimated cost per planned delivery, rupiah.
+    pub cost_per_delivery_idr: f64,
+    /// The same per delivery with one ride-hailing trip per order, rupiah.
+    pub one_trip_per_delivery_idr: f64,
     /// Meal stops moved off their standing route or place.
     pub stops_moved: usize,
     /// Those changes, each with a reason.
@@ -194,6 +198,8 @@ impl From<PlanPreview> for PlanView {
                 .collect(),
             cost_idr: p.cost_idr.round(),
             one_trip_per_order_idr: p.one_trip_per_order_idr.round(),
+            cost_per_delivery_idr: p.cost_per_delivery_idr.round(),
+            one_trip_per_delivery_idr: p.one_trip_per_delivery_idr.round(),
             stops_moved: p.changes.len(),
             changes: p
                 .changes

@@ -1037,6 +1037,7 @@ impl<'g> Generator<'g> {
                     capacity: 18,
                     cold_box: true,
                     controlled_handover: true,
+                    max_concurrent_jobs: None,
                 },
                 fare: FareModel {
                     base_idr: 8_000,
@@ -1059,6 +1060,7 @@ impl<'g> Generator<'g> {
                     capacity: 12,
                     cold_box: false,
                     controlled_handover: false,
+                    max_concurrent_jobs: None,
                 },
                 fare: FareModel {
                     base_idr: 10_000,

@@ -145,59 +145,80 @@ pub struct PlanPreview {
     pub cost_idr: f64,
     /// The same orders as one ride-hailing trip each (base + per km from the site, capped).
     pub one_trip_per_order_idr: f64,
+    /// Estimated cost per planned delivery, rupiah.
+    pub cost_per_delivery_idr: f64,
+    /// One ride-hailing trip per order, per order, rupiah.
+    pub one_trip_per_delivery_idr: f64,
     /// Meal stops that left their standing route or place, with reasons.
     pub changes: Vec<RouteChange>,
 }
 
+/// One partner's couriers as the planner sees them.
 struct Fleet {
+    name: String,
     capacity: i64,
     max_stops: usize,
     capabilities: u64,
     base_idr: f64,
     per_km_idr: f64,
     cap_idr: Option<f64>,
+    /// Jobs it can still take (its limit less the jobs it holds); `None` for no limit.
+    room: Option<usize>,
+    /// Its limit and the jobs it holds, for explanations.
+    limit: Option<(u32, usize)>,
 }
 
 impl Dispatch {
-    async fn fleet(&self) -> Result<Fleet> {
-        let partners = self.store.partners().await?;
-        let active: Vec<_> = partners.into_iter().filter(|p| p.active).collect();
-        let Some(first) = active.first() else {
-            // No partner yet: plan for typical ride-hailing motorbikes.
-            return Ok(Fleet {
+    /// The active partners' fleets, best rank first; typical ride-hailing motorbikes when there
+    /// is no partner yet.
+    async fn fleet(&self) -> Result<Vec<Fleet>> {
+        let mut active: Vec<_> = self
+            .store
+            .partners()
+            .await?
+            .into_iter()
+            .filter(|p| p.active)
+            .collect();
+        if active.is_empty() {
+            return Ok(vec![Fleet {
+                name: "ride-hailing".into(),
                 capacity: 18,
                 max_stops: 20,
                 capabilities: CAP_COLD_BOX | CAP_CONTROLLED,
                 base_idr: 10_000.0,
                 per_km_idr: 2_500.0,
                 cap_idr: None,
-            });
-        };
-        let mut caps = 0;
-        for p in &active {
-            if p.capabilities.cold_box {
-                caps |= CAP_COLD_BOX;
-            }
-            if p.capabilities.controlled_handover {
-                caps |= CAP_CONTROLLED;
-            }
+                room: None,
+                limit: None,
+            }]);
         }
-        Ok(Fleet {
-            capacity: active
-                .iter()
-                .map(|p| i64::from(p.capabilities.capacity))
-                .max()
-                .unwrap_or(18),
-            max_stops: active
-                .iter()
-                .map(|p| p.capabilities.max_stops as usize)
-                .max()
-                .unwrap_or(20),
-            capabilities: caps,
-            base_idr: f64::from(first.fare.base_idr),
-            per_km_idr: f64::from(first.fare.per_km_idr),
-            cap_idr: first.fare.cap_idr.map(f64::from),
-        })
+        active.sort_by_key(|p| p.rank);
+        let held = self.store.held_jobs_by_partner().await?;
+        Ok(active
+            .iter()
+            .map(|p| {
+                let mut caps = 0;
+                if p.capabilities.cold_box {
+                    caps |= CAP_COLD_BOX;
+                }
+                if p.capabilities.controlled_handover {
+                    caps |= CAP_CONTROLLED;
+                }
+                let busy = held.get(&p.id).copied().unwrap_or(0);
+                let limit = p.capabilities.max_concurrent_jobs;
+                Fleet {
+                    name: p.name.clone(),
+                    capacity: i64::from(p.capabilities.capacity),
+                    max_stops: p.capabilities.max_stops as usize,
+                    capabilities: caps,
+                    base_idr: f64::from(p.fare.base_idr),
+                    per_km_idr: f64::from(p.fare.per_km_idr),
+                    cap_idr: p.fare.cap_idr.map(f64::from),
+                    room: limit.map(|m| (m as usize).saturating_sub(busy)),
+                    limit: limit.map(|m| (m, busy)),
+                }
+            })
+            .collect())
     }
 
     /// Plan the ready orders into courier routes (a preview: nothing is stored or offered).
@@ -334,7 +355,7 @@ fn plan_blocking(
     orders: &[Order],
     sites: &HashMap<SiteId, Site>,
     standing: &HashMap<SiteId, Vec<StandingRoute>>,
-    fleet: &Fleet,
+    fleets: &[Fleet],
     req: &PlanRequest,
 ) -> Result<(PlanPreview, u128, u128)> {
     let mut unplanned = Vec::new();
@@ -387,6 +408,8 @@ fn plan_blocking(
         solve_ms: 0,
         cost_idr: 0.0,
         one_trip_per_order_idr: 0.0,
+        cost_per_delivery_idr: 0.0,
+        one_trip_per_delivery_idr: 0.0,
         changes: Vec::new(),
     };
     if planned.is_empty() {
@@ -444,27 +467,32 @@ fn plan_blocking(
     let mut site_of_vehicle = Vec::new();
     let mut site_points: Vec<(&SiteId, &usize)> = site_point.iter().collect();
     site_points.sort_by_key(|(_, p)| **p);
+    // One vehicle type per site and partner; a partner with a limit is one fleet group over
+    // every site, so it never gets more routes than it has couriers free.
     for (site_id, p) in site_points {
-        let mut v = VehicleType::new(format!("courier@{site_id}"), *p, 3);
-        v.end = None;
-        v.capacity = vec![fleet.capacity, fleet.capacity, 4];
-        v.shift = planner::TimeWindow {
-            start: earliest.min(horizon),
-            end: horizon.max(earliest),
-        };
-        v.max_stops = Some(fleet.max_stops);
-        v.capabilities = Capabilities(fleet.capabilities);
-        v.fixed_cost = fleet.base_idr;
-        v.cost_per_distance = fleet.per_km_idr / 1000.0;
-        v.fare_cap = fleet.cap_idr;
-        v.count = None;
-        vehicles.push(v);
-        site_of_vehicle.push(*site_id);
+        for (fi, fleet) in fleets.iter().enumerate() {
+            let mut v = VehicleType::new(format!("courier@{site_id}/{}", fleet.name), *p, 3);
+            v.end = None;
+            v.capacity = vec![fleet.capacity, fleet.capacity, 4];
+            v.shift = planner::TimeWindow {
+                start: earliest.min(horizon),
+                end: horizon.max(earliest),
+            };
+            v.max_stops = Some(fleet.max_stops);
+            v.capabilities = Capabilities(fleet.capabilities);
+            v.fixed_cost = fleet.base_idr;
+            v.cost_per_distance = fleet.per_km_idr / 1000.0;
+            v.fare_cap = fleet.cap_idr;
+            v.count = None;
+            v.group = fleet.room.map(|_| fi);
+            vehicles.push(v);
+            site_of_vehicle.push(*site_id);
+        }
     }
     // Standing meal routes: one single courier each, after the site's open-ended fleet.
     let mut standing_of_vehicle: Vec<Option<&StandingRoute>> = vec![None; vehicles.len()];
     let generic = vehicles.clone();
-    for (vt, v) in generic.iter().enumerate() {
+    for (vt, v) in generic.iter().enumerate().step_by(fleets.len().max(1)) {
         let site_id = site_of_vehicle[vt];
         for sr in standing.get(&site_id).into_iter().flatten() {
             let mut one = v.clone();
@@ -483,6 +511,14 @@ fn plan_blocking(
         Objective::Cost,
     )
     .map_err(|e| DispatchError::Internal(format!("planner: {e}")))?;
+    problem
+        .set_group_limits(
+            fleets
+                .iter()
+                .map(|f| f.room.unwrap_or(usize::MAX))
+                .collect(),
+        )
+        .map_err(|e| DispatchError::Internal(format!("planner: {e}")))?;
     if usual.iter().any(Option::is_some) {
         problem
             .set_stability(Stability {
@@ -592,21 +628,44 @@ fn plan_blocking(
         &planned,
         &mut preview.changes,
     );
+    // Left out for lack of couriers: say whose couriers are all busy.
+    let busy: Vec<String> = fleets
+        .iter()
+        .filter_map(|f| {
+            let (max, held) = f.limit?;
+            Some(format!("{} runs {held} of its {max} jobs", f.name))
+        })
+        .collect();
     for u in &solution.unassigned {
         let (o, _, _) = planned[u.job];
+        let reason = if u.code == planner::ReasonCode::NoRoom && !busy.is_empty() {
+            format!(
+                "no courier is free in its window: {}; the planned routes are full",
+                busy.join(", ")
+            )
+        } else {
+            u.reason.clone()
+        };
         preview.unplanned.push(Unplanned {
             order_id: o.id,
             code: format!("{:?}", u.code),
-            reason: u.reason.clone(),
+            reason,
         });
     }
+
     // Baseline: one trip per order straight from its site.
     for (_, sp, drop) in &planned {
         if let Some(d) = matrix.distance_m(*sp, *drop) {
-            let fare = fleet.base_idr + fleet.per_km_idr * f64::from(d) / 1000.0;
-            preview.one_trip_per_order_idr += fleet.cap_idr.map_or(fare, |c| fare.min(c));
+            let first = &fleets[0];
+            let fare = first.base_idr + first.per_km_idr * f64::from(d) / 1000.0;
+            preview.one_trip_per_order_idr += first.cap_idr.map_or(fare, |c| fare.min(c));
         }
     }
+    let served: usize = preview.routes.iter().map(|r| r.stops.len()).sum();
+    if served > 0 {
+        preview.cost_per_delivery_idr = preview.cost_idr / served as f64;
+    }
+    preview.one_trip_per_delivery_idr = preview.one_trip_per_order_idr / planned.len() as f64;
     Ok((preview, matrix_ms, solve_ms))
 }
 

@@ -53,6 +53,10 @@ pub struct Capabilities {
     /// Can hand over controlled medicine against a PIN.
     #[serde(default)]
     pub controlled_handover: bool,
+    /// Most jobs the partner runs at once (its couriers on duty); `None` for no limit. The
+    /// planner never plans more routes for the partner than it has room for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_concurrent_jobs: Option<u32>,
 }
 
 /// How a partner charges per job: base + per km, optionally capped. Amounts in rupiah.

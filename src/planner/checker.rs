@@ -1,7 +1,8 @@
 //! The independent feasibility checker: given a problem and a solution, recompute every
 //! arrival, service start, load, distance, cost and total from scratch, and verify windows,
 //! capacity, max time in transit, max stops, max route duration, capabilities, start sites,
-//! fleet sizes and coverage (every job exactly once, served or reported unassigned).
+//! fleet sizes (per type and per fleet group) and coverage (every job exactly once, served or
+//! reported unassigned).
 //!
 //! Owns the definition of "a valid solution". Deliberately shares no code with the solver's
 //! incremental structures (`constraints`, `operators`, `solver`): a bug there must not hide here.
@@ -315,6 +316,20 @@ pub fn check(problem: &Problem, solution: &Solution) -> Result<CheckReport, Vec<
                     "vehicle type {} used {} times, {cnt} available",
                     v.id, per_type[vt]
                 ),
+            );
+        }
+    }
+    for (g, limit) in p.group_limits().iter().enumerate() {
+        let in_group: usize = vts
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.group == Some(g))
+            .map(|(vt, _)| per_type[vt])
+            .sum();
+        if in_group > *limit {
+            err(
+                None,
+                format!("fleet group {g} used {in_group} times, {limit} available"),
             );
         }
     }

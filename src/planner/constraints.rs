@@ -444,7 +444,7 @@ pub(crate) fn explain(p: &Problem, j: usize) -> ReasonCode {
             ReasonCode::NoStopsAllowed
         } else if simulate(p, vi, &[j as u32], None).is_none() {
             ReasonCode::RouteTooLong
-        } else if v.count == Some(0) {
+        } else if v.count == Some(0) || v.group.is_some_and(|g| p.group_limits.get(g) == Some(&0)) {
             ReasonCode::NoVehicle
         } else {
             return ReasonCode::NoRoom;

@@ -235,6 +235,9 @@ pub struct VehicleType {
     pub fare_cap: Option<f64>,
     /// How many are available; `None` for unlimited.
     pub count: Option<usize>,
+    /// A fleet this type draws from together with other types (a partner's couriers at several
+    /// sites): routes of every type of the group count against [`Problem::set_group_limits`].
+    pub group: Option<usize>,
 }
 
 impl VehicleType {
@@ -253,6 +256,7 @@ impl VehicleType {
             cost_per_distance: 1.0,
             fare_cap: None,
             count: None,
+            group: None,
         }
     }
 
@@ -284,6 +288,7 @@ pub struct Problem {
     pub(crate) objective: Objective,
     pub(crate) dims: usize,
     pub(crate) stability: Option<Stability>,
+    pub(crate) group_limits: Vec<usize>,
 }
 
 impl Problem {
@@ -371,7 +376,48 @@ impl Problem {
             objective,
             dims,
             stability: None,
+            group_limits: Vec::new(),
         })
+    }
+
+    /// Limit the routes of each fleet group (a partner's concurrent jobs, say): `limits[g]`
+    /// routes at most across every vehicle type whose `group` is `g`. Every type's group must
+    /// have a limit.
+    pub fn set_group_limits(&mut self, limits: Vec<usize>) -> Result<(), PlannerError> {
+        if let Some(v) = self
+            .vehicle_types
+            .iter()
+            .find(|v| v.group.is_some_and(|g| g >= limits.len()))
+        {
+            return Err(PlannerError::Invalid(format!(
+                "vehicle type {}: its group has no limit",
+                v.id
+            )));
+        }
+        self.group_limits = limits;
+        Ok(())
+    }
+
+    /// The fleet group limits.
+    pub fn group_limits(&self) -> &[usize] {
+        &self.group_limits
+    }
+
+    /// Whether vehicle type `vt` belongs to a group that has no route left, given the routes in
+    /// use per vehicle type.
+    #[inline]
+    pub(crate) fn group_full(&self, used: &[usize], vt: usize) -> bool {
+        let Some(g) = self.vehicle_types[vt].group else {
+            return false;
+        };
+        let in_use: usize = self
+            .vehicle_types
+            .iter()
+            .zip(used)
+            .filter(|(v, _)| v.group == Some(g))
+            .map(|(_, u)| u)
+            .sum();
+        in_use >= self.group_limits[g]
     }
 
     /// Ask for stable routes: each job's usual route and place in it, and what changing them

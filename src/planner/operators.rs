@@ -218,6 +218,7 @@ pub(crate) fn recreate(
         if s.nonempty < max_routes {
             for (vt, v) in p.vehicle_types.iter().enumerate() {
                 if v.count.is_some_and(|c| s.used[vt] >= c)
+                    || p.group_full(&s.used, vt)
                     || !compatible(v, job)
                     || v.max_stops == Some(0)
                     || job.load.iter().zip(&v.capacity).any(|(d, c)| d > c)

@@ -268,6 +268,17 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution, Plan
         s.nonempty += 1;
         s.routes.push(r);
     }
+    for (g, limit) in p.group_limits.iter().enumerate() {
+        let in_use: usize = (0..p.vehicle_types.len())
+            .filter(|&vt| p.vehicle_types[vt].group == Some(g))
+            .map(|vt| s.used[vt])
+            .sum();
+        if in_use > *limit {
+            return Err(PlannerError::Invalid(format!(
+                "initial routes use {in_use} vehicles of group {g}, which has {limit}"
+            )));
+        }
+    }
     if let Some((vt, v)) = p
         .vehicle_types
         .iter()

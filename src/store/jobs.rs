@@ -892,6 +892,24 @@ impl Store {
         rows.iter().map(job_from_row).collect()
     }
 
+    /// Jobs each partner holds now (accepted, courier on the way, picked up).
+    pub async fn held_jobs_by_partner(
+        &self,
+    ) -> Result<std::collections::HashMap<PartnerId, usize>> {
+        let rows = sqlx::query(
+            "SELECT partner_id, COUNT(*) AS n FROM jobs WHERE partner_id IS NOT NULL \
+             AND status IN ('accepted', 'courier_assigned', 'picked_up') GROUP BY partner_id",
+        )
+        .fetch_all(self.reader())
+        .await?;
+        let mut out = std::collections::HashMap::new();
+        for r in rows {
+            let id: PartnerId = parse_col("partner_id", &r.text("partner_id")?)?;
+            out.insert(id, usize::try_from(r.int("n")?).unwrap_or(0));
+        }
+        Ok(out)
+    }
+
     /// Jobs with a live (not removed) stop for an order whose window starts in
     /// `[from, until)`: the day's routes, for the map.
     pub async fn day_jobs(&self, from: DateTime<Utc>, until: DateTime<Utc>) -> Result<Vec<JobRow>> {

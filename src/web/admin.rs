@@ -582,6 +582,8 @@ impl PartnerForm {
                     capacity,
                     cold_box: self.cold_box.is_some(),
                     controlled_handover: self.controlled_handover.is_some(),
+                    // Not on the form: an edit keeps the stored limit.
+                    max_concurrent_jobs: old.and_then(|o| o.capabilities.max_concurrent_jobs),
                 },
                 fare: FareModel {
                     base_idr: base,

@@ -484,3 +484,106 @@ async fn standing_routes_postgres() {
         standing_routes_are_kept_moved_with_reasons_and_sealed(app).await;
     }
 }
+
+/// A partner with two couriers free: the plan makes two routes at most and says, for every
+/// order left out, whose couriers are busy; urgent orders go first.
+async fn a_partner_limit_caps_the_routes_and_explains_the_rest(app: TestApp) {
+    let pharmacy = app
+        .site("pharmacy", "RSUD Blambangan", -8.22, 114.358)
+        .await;
+    let pharmacist = app.token("pharmacist", Some(&pharmacy)).await;
+    for (name, limit) in [("Ojek Cepat", json!(2))] {
+        let mut caps =
+            json!({"max_stops": 2, "capacity": 4, "cold_box": false, "controlled_handover": false});
+        if !limit.is_null() {
+            caps["max_concurrent_jobs"] = limit;
+        }
+        let r = app
+            .post(
+                "/api/v1/admin/partners",
+                &app.admin,
+                &json!({"name": name, "webhook_url": "http://127.0.0.1:9/hook", "rank": 10,
+                        "capabilities": caps, "fare": {"base_idr": 8000, "per_km_idr": 2500}}),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+    }
+    // Two couriers free, two stops each: four orders at most.
+    let mut urgent = HashSet::new();
+    for i in 0..6 {
+        let mut b = prescription(&format!("Pasien {i}"));
+        b["patient"]["location"] = json!({"lat": -8.21 - 0.002 * f64::from(i), "lon": 114.36});
+        b["ready_at"] = json!("2031-03-04T02:00:00Z");
+        b["deliver_by"] = json!("2031-03-04T05:00:00Z");
+        if i % 2 == 1 {
+            b["priority"] = json!("urgent");
+        }
+        let r = app.post("/api/v1/prescriptions", &pharmacist, &b).await;
+        assert_eq!(r.status(), 201);
+        let id = body(r).await["id"].as_str().unwrap().to_owned();
+        if i % 2 == 1 {
+            urgent.insert(id);
+        }
+    }
+    let plan = body(
+        app.post(
+            "/api/v1/plans",
+            &pharmacist,
+            &json!({"dry_run": true, "date": "2031-03-04", "time_limit_ms": 300}),
+        )
+        .await,
+    )
+    .await;
+    let routes = plan["routes"].as_array().unwrap();
+    assert_eq!(routes.len(), 2, "{plan}");
+    let served: HashSet<String> = routes
+        .iter()
+        .flat_map(|r| r["stops"].as_array().unwrap().iter())
+        .map(|s| s["order_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(served.len(), 4);
+    assert!(urgent.is_subset(&served), "urgent orders first");
+    let left = plan["unplanned"].as_array().unwrap();
+    assert_eq!(left.len(), 2);
+    for u in left {
+        assert!(!urgent.contains(u["order_id"].as_str().unwrap()));
+        let why = u["reason"].as_str().unwrap();
+        assert!(why.contains("Ojek Cepat runs 0 of its 2 jobs"), "{why}");
+    }
+    assert!(plan["cost_per_delivery_idr"].as_f64().unwrap() > 0.0);
+    assert!(plan["one_trip_per_delivery_idr"].as_f64().unwrap() > 0.0);
+    // A limit of zero is refused and changes nothing.
+    let r = app
+        .post(
+            "/api/v1/admin/partners",
+            &app.admin,
+            &json!({"name": "Ojek Nol", "webhook_url": "http://127.0.0.1:9/hook",
+                    "capabilities": {"max_stops": 2, "capacity": 4, "max_concurrent_jobs": 0},
+                    "fare": {"base_idr": 8000, "per_km_idr": 2500}}),
+        )
+        .await;
+    assert_problem(
+        r,
+        422,
+        "validation_failed",
+        Some("capabilities.max_concurrent_jobs"),
+    )
+    .await;
+    let after = body(app.get("/api/v1/admin/partners", &app.admin).await).await;
+    assert_eq!(after.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn partner_limit_sqlite() {
+    a_partner_limit_caps_the_routes_and_explains_the_rest(
+        TestApp::spawn_with(Backend::Sqlite, TOWN).await.unwrap(),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn partner_limit_postgres() {
+    if let Some(app) = TestApp::spawn_with(Backend::Postgres, TOWN).await {
+        a_partner_limit_caps_the_routes_and_explains_the_rest(app).await;
+    }
+}
