@@ -229,6 +229,8 @@ async fn finish_orders(app: &TestApp, site: &str, orders: &[String]) {
             one_trip_per_order_idr: 0.0,
             matrix_ms: 0,
             solve_ms: 0,
+            stops_moved: 0,
+            changes: json!([]),
             created_by: "test".into(),
             created_at: start,
         },
