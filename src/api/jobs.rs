@@ -191,6 +191,10 @@ pub struct JobDetailView {
     pub offers: Vec<OfferView>,
     /// Road geometry.
     pub geometry: LineString,
+    /// For a job one of our own couriers holds: the path of the courier's page
+    /// (`/kurir/{token}`), to share with the courier.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub courier_link: Option<String>,
 }
 
 impl From<JobDetail> for JobDetailView {
@@ -203,6 +207,7 @@ impl From<JobDetail> for JobDetailView {
                 type_: "LineString",
                 coordinates: d.job.geometry.iter().map(|p| [p.lon(), p.lat()]).collect(),
             },
+            courier_link: d.courier_link,
         }
     }
 }

@@ -22,6 +22,7 @@ pub mod access;
 pub mod areas;
 pub mod audit;
 pub mod corrections;
+pub mod couriers;
 pub mod enrolments;
 pub mod integrity;
 pub mod jobs;
