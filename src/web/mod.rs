@@ -6,6 +6,7 @@
 //! same use cases as the API, with their access rules and audit) and `domain`; must not depend
 //! on `api` internals and must not speak SQL (that is `store`).
 
+mod courier;
 pub mod i18n;
 mod login;
 mod pharmacy;
@@ -81,6 +82,9 @@ pub fn router(state: WebState) -> Router {
         .route("/alerts/{id}/close", post(today::close))
         .route("/pharmacy", get(pharmacy::page).post(pharmacy::submit))
         .route("/reports", get(reports::page))
+        .route("/kurir/sw.js", get(courier::service_worker))
+        .route("/kurir/{token}", get(courier::show))
+        .route("/kurir/{token}/events", post(courier::event))
         .route("/static/antar.css", get(stylesheet))
         .route("/static/live.js", get(script))
         .layer(middleware::from_fn_with_state(state.clone(), remember_lang))
