@@ -16,7 +16,7 @@ use std::time::Duration;
 use fantoccini::Locator;
 use serde_json::json;
 use support::{Backend, TestApp, body, prescription};
-use web_support::{browser, browser_tools, start_driver};
+use web_support::{Browser, PASSWORD, browser, browser_tools, start_driver, user};
 
 const TOWN: &str = "fixtures/roads/banyuwangi-town.osm";
 
@@ -48,8 +48,8 @@ async fn phone_screen(driver_url: &str, session: &str) {
     assert!(r.status().is_success(), "{}", r.text().await.unwrap());
 }
 
-/// An own-fleet job of three medicine stops; returns (job id, courier link, stop ids).
-async fn own_fleet_job(app: &TestApp) -> (String, String, Vec<String>) {
+/// An own-fleet job of three medicine stops; returns (job id, courier link, stop ids, site).
+async fn own_fleet_job(app: &TestApp) -> (String, String, Vec<String>, String) {
     let r = app
         .post(
             "/api/v1/admin/partners",
@@ -99,14 +99,14 @@ async fn own_fleet_job(app: &TestApp) -> (String, String, Vec<String>) {
         .iter()
         .map(|s| s["id"].as_str().unwrap().to_owned())
         .collect();
-    (job_id, link, stops)
+    (job_id, link, stops, site)
 }
 
 async fn run(app: TestApp) {
     let Some((driver, chromium)) = browser_tools() else {
         return;
     };
-    let (job_id, link, stops) = own_fleet_job(&app).await;
+    let (job_id, link, stops, _) = own_fleet_job(&app).await;
     assert_eq!(stops.len(), 3);
     let driver = start_driver(&driver);
     let c = browser(&driver, &chromium).await;
@@ -166,10 +166,35 @@ async fn run(app: TestApp) {
     .await;
     assert_eq!(events().await.len(), 1);
 
+    // The page is kept on the phone (service worker active, page cached) before the signal goes.
+    wait_for("body[data-kept]".into()).await;
+    let ready = c
+        .execute_async(
+            "var done=arguments[arguments.length-1];\
+             navigator.serviceWorker.ready.then(function(r){done(!!r.active);});",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(ready, json!(true));
+
     // Offline: two more actions wait on the phone.
     network(&driver.url, &session, true).await;
     tap(stops[1].clone(), "delivered").await;
     tap(stops[2].clone(), "not_home").await;
+    wait_for("#q.pending".into()).await;
+    let pending = c
+        .find(Locator::Id("q"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(pending, "2 menunggu dikirim");
+    assert_eq!(events().await.len(), 1, "nothing arrived while offline");
+    // The phone reopens the page without signal: it comes from the phone's cache and the
+    // queue is still there.
+    c.refresh().await.unwrap();
     wait_for("#q.pending".into()).await;
     let pending = c
         .find(Locator::Id("q"))
@@ -236,5 +261,43 @@ async fn a_courier_marks_stops_offline_and_each_reaches_antar_once_sqlite() {
 async fn a_courier_marks_stops_offline_and_each_reaches_antar_once_postgres() {
     if let Some(app) = TestApp::spawn_with(Backend::Postgres, TOWN).await {
         run(app).await;
+    }
+}
+
+/// Staff find the courier's link on Today, ready to share by WhatsApp; another site's staff
+/// do not.
+async fn today_shares(app: TestApp) {
+    let (_, link, _, _) = own_fleet_job(&app).await;
+    let other = app.site("pharmacy", "RSUD Genteng", -8.36, 114.15).await;
+    user(&app, "sari", "social_worker", None).await;
+    user(&app, "apoteker2", "pharmacist", Some(&other)).await;
+    let mut b = Browser::new(&app.base);
+    b.login("sari", PASSWORD).await;
+    let page = b.get("/today?date=2031-03-04").await;
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains("Bagikan ke kurir"), "{}", page.text);
+    assert!(page.text.contains(&link), "the link is on Today");
+    assert!(
+        page.text.contains("https://wa.me/6281233334444?text="),
+        "a WhatsApp link to the courier"
+    );
+    let mut b = Browser::new(&app.base);
+    b.login("apoteker2", PASSWORD).await;
+    let page = b.get("/today?date=2031-03-04").await;
+    assert!(
+        !page.text.contains("/kurir/"),
+        "another site's staff see no link"
+    );
+}
+
+#[tokio::test]
+async fn staff_find_the_courier_link_on_today_sqlite() {
+    today_shares(TestApp::spawn_with(Backend::Sqlite, TOWN).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn staff_find_the_courier_link_on_today_postgres() {
+    if let Some(app) = TestApp::spawn_with(Backend::Postgres, TOWN).await {
+        today_shares(app).await;
     }
 }

@@ -69,6 +69,7 @@ document.addEventListener('click',function(e){var t=e.target.closest('button[dat
  var li=t.closest('li');add(t.getAttribute('data-a'),li?li.getAttribute('data-stop'):null);});
 addEventListener('online',flush);setInterval(flush,5000);
 if('serviceWorker' in navigator)navigator.serviceWorker.register('/kurir/sw.js',{scope:'/kurir/'}).catch(function(){});
+if(window.caches)caches.open('antar-kurir-v1').then(function(c){return c.match(location.href).then(function(m){return m||c.add(location.href);});}).then(function(){b.setAttribute('data-kept','1');}).catch(function(){});
 show();flush();})();"#;
 
 const SERVICE_WORKER: &str = r#"var C='antar-kurir-v1';
