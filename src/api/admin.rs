@@ -369,7 +369,9 @@ pub async fn revoke_token(
 pub struct PartnerBody {
     /// Name.
     pub name: String,
-    /// Adapter kind: `webhook` (default) or `own_fleet` (our own couriers; no URL needed).
+    /// Adapter kind: `webhook` (default), `own_fleet` (our own couriers; no URL needed) or
+    /// `booking_api` (`webhook_url` is the API's base URL, the signing secret its key,
+    /// `max_stops` 1).
     pub kind: Option<String>,
     /// Where offers are posted (http or https).
     pub webhook_url: Option<String>,
@@ -403,11 +405,13 @@ impl PartnerBody {
         let kind = match self.kind.as_deref().map(str::parse::<PartnerKind>) {
             None => PartnerKind::Webhook,
             Some(Ok(PartnerKind::BookingApi)) => {
-                errors.push(FieldError::new(
-                    "kind",
-                    "not_supported",
-                    "booking_api partners are not supported yet; use webhook or own_fleet",
-                ));
+                if self.capabilities.max_stops != 1 {
+                    errors.push(FieldError::new(
+                        "capabilities.max_stops",
+                        "out_of_range",
+                        "a booking API takes one pickup to one drop: max_stops must be 1",
+                    ));
+                }
                 PartnerKind::BookingApi
             }
             Some(Ok(k)) => k,
@@ -429,10 +433,10 @@ impl PartnerBody {
                     "expected an http(s) URL",
                 ))
             }
-            None if kind == PartnerKind::Webhook => errors.push(FieldError::new(
+            None if kind != PartnerKind::OwnFleet => errors.push(FieldError::new(
                 "webhook_url",
                 "required",
-                "webhook partners need a URL",
+                "webhook partners need a URL (a booking API partner: its API's base URL)",
             )),
             _ => {}
         }

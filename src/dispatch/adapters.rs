@@ -9,9 +9,13 @@
 //!   becomes `courier_assigned` and the orders `assigned`. When no courier fits, the adapter
 //!   declines with the reason `no_courier_free: …` (recorded as a rejected offer) and failover
 //!   moves on to the next partner, exactly as after a webhook partner's rejection.
-//! - `booking_api`: a courier company's quote → book → poll API. Declared, not built yet: the
-//!   API refuses to create such a partner, and should one exist in the database the adapter
-//!   declines every job with a reason saying so, so nothing pretends to have booked a ride.
+//! - `booking_api`: a courier company's quote → book → status → cancel API, one pickup to one
+//!   drop per booking. The offer is a pending offer like a webhook one, plus a `bookings` row
+//!   (our reference id) in the same transaction; the booking worker (`bookings`) then quotes,
+//!   books and polls outside any transaction and turns what the company says into the same
+//!   partner events (`job.accepted`, `courier.assigned`, …, `job.rejected` with
+//!   `no_driver_found`), so failover and everything after are shared. A job of several stops
+//!   is declined at once.
 //!
 //! Why an enum match rather than a `dyn PartnerAdapter` trait: every adapter works inside the
 //! caller's transaction on a borrowed connection, and the set of kinds is closed and stored in
@@ -107,10 +111,40 @@ impl Dispatch {
                 Ok(AdapterOutcome::Assigned)
             }
             PartnerKind::BookingApi => {
-                let reason = "booking_api adapter is not built yet".to_owned();
-                self.record_declined_offer(conn, job, partner, &reason, ctx.now)
-                    .await?;
-                Ok(AdapterOutcome::Declined(reason))
+                // One pickup to one drop per booking.
+                let [(stop, _)] = ctx.stops else {
+                    let reason = format!(
+                        "a booking takes one drop; the job has {} stops",
+                        ctx.stops.len()
+                    );
+                    self.record_declined_offer(conn, job, partner, &reason, ctx.now)
+                        .await?;
+                    return Ok(AdapterOutcome::Declined(reason));
+                };
+                let stop_id = stop.id;
+                let offer_id = self.offer_by_webhook_in(conn, job, partner, ctx).await?;
+                store::bookings::insert_booking(
+                    &mut *conn,
+                    &store::bookings::BookingRow {
+                        id: Uuid::now_v7(),
+                        job_id: job.id,
+                        offer_id,
+                        partner_id: partner.id,
+                        stop_id,
+                        state: "quote".into(),
+                        quote_ref: None,
+                        booking_ref: None,
+                        fare_quoted_idr: None,
+                        fare_charged_idr: None,
+                        last_status: None,
+                        last_error: None,
+                        attempts: 0,
+                        due_at: ctx.now,
+                    },
+                    ctx.now,
+                )
+                .await?;
+                Ok(AdapterOutcome::Offered)
             }
         }
     }

@@ -79,6 +79,8 @@ pub struct JobDetail {
     pub offers: Vec<OfferRow>,
     /// For a job one of our couriers holds: the courier's link (`/kurir/{token}`) to share.
     pub courier_link: Option<String>,
+    /// Bookings with booking-API partners, oldest first.
+    pub bookings: Vec<crate::store::bookings::BookingRow>,
 }
 
 /// Round a fare up to the next 500 rupiah.
@@ -543,14 +545,15 @@ impl Dispatch {
         Ok(false)
     }
 
-    /// The webhook adapter: a pending offer and its `job.offered` in the outbox.
+    /// The webhook adapter: a pending offer and its `job.offered` in the outbox (only webhook
+    /// partners are sent events; see [`queue`]). Returns the offer's id.
     pub(crate) async fn offer_by_webhook_in(
         &self,
         conn: &mut sqlx::AnyConnection,
         job: &mut JobRow,
         partner: &Partner,
         ctx: OfferContext<'_>,
-    ) -> Result<()> {
+    ) -> Result<Uuid> {
         let OfferContext {
             site,
             stops,
@@ -598,7 +601,7 @@ impl Dispatch {
             fare_cap_idr: Some(round_fare(fare)),
         });
         queue(&mut *conn, partner.id, event, now).await?;
-        Ok(())
+        Ok(offer.id)
     }
 
     /// Apply a partner's decision on an offer inside the caller's transaction (the job is
@@ -877,11 +880,13 @@ impl Dispatch {
         }
         let offers = self.store.offers_of_job(id).await?;
         let courier_link = self.courier_link(&job).await?;
+        let bookings = self.store.bookings_of_job(id).await?;
         Ok(JobDetail {
             job,
             stops,
             offers,
             courier_link,
+            bookings,
         })
     }
 

@@ -7,6 +7,7 @@
 
 pub mod adapters;
 pub mod admin;
+pub mod bookings;
 pub mod events;
 pub mod fleet;
 pub mod intake;

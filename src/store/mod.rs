@@ -21,6 +21,7 @@
 pub mod access;
 pub mod areas;
 pub mod audit;
+pub mod bookings;
 pub mod corrections;
 pub mod couriers;
 pub mod enrolments;

@@ -144,3 +144,13 @@ pub async fn inbound_secret_enc(store: &Store, id: PartnerId) -> Result<String> 
         .await?;
     r.text("inbound_secret")
 }
+
+/// A partner's encrypted outbound secret (for a booking API partner, the key antar calls
+/// its API with).
+pub async fn outbound_secret_enc(store: &Store, id: PartnerId) -> Result<String> {
+    let r = sqlx::query("SELECT outbound_secret FROM partners WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_one(store.reader())
+        .await?;
+    r.text("outbound_secret")
+}

@@ -2,6 +2,8 @@
 //! a courier or fail over, the courier's signed link, and courier actions that move orders
 //! exactly as partner callbacks do (PIN, welfare alerts, returns), once per action id.
 
+use std::sync::{Arc, Mutex};
+
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 
@@ -134,7 +136,7 @@ with_town! {
             .json(&json!({"capacity": 5})).send().await.unwrap();
         assert_eq!(r.status(), 404);
 
-        // Partner kinds are a named set; the booking API is refused clearly, not pretended.
+        // Partner kinds are a named set; a booking API takes one drop per booking.
         let base = json!({"name": "Kurir X", "capabilities": {"max_stops": 3, "capacity": 3}, "fare": {"base_idr": 1, "per_km_idr": 1}});
         let mut bad = base.clone();
         bad["kind"] = json!("bicycle");
@@ -142,7 +144,7 @@ with_town! {
         let mut booking = base.clone();
         booking["kind"] = json!("booking_api");
         booking["webhook_url"] = json!("https://kurir.example/api");
-        assert_problem(app.post("/api/v1/admin/partners", &app.admin, &booking).await, 422, "not_supported", Some("kind")).await;
+        assert_problem(app.post("/api/v1/admin/partners", &app.admin, &booking).await, 422, "out_of_range", Some("capabilities.max_stops")).await;
         let listed = body(app.get("/api/v1/admin/partners", &app.admin).await).await;
         assert!(listed.as_array().unwrap().is_empty(), "{listed}");
         own_fleet(&app, 1).await;
@@ -352,5 +354,188 @@ with_town! {
         let events = app.dispatch.store().job_events(job_id.parse().unwrap()).await.unwrap();
         let kinds: Vec<&str> = events.iter().map(|(_, t, _)| t.as_str()).collect();
         assert_eq!(kinds, ["courier.tin_returned", "stop.failed"]);
+    }
+}
+
+/// A courier company's booking API on loopback: quotes 21 000, books, and answers status polls
+/// with whatever the test sets; records every request.
+#[derive(Default)]
+struct MockBooking {
+    status: Value,
+    seen: Vec<(String, String, Value)>,
+}
+
+async fn mock_booking() -> (String, Arc<Mutex<MockBooking>>) {
+    use axum::extract::{Path, State};
+    use axum::routing::{get, post};
+    type S = Arc<Mutex<MockBooking>>;
+    let state: S = Arc::new(Mutex::new(MockBooking {
+        status: json!({"status": "searching"}),
+        seen: Vec::new(),
+    }));
+    let log = |s: &S, method: &str, path: String, auth: &axum::http::HeaderMap, b: Value| {
+        let key = auth
+            .get("authorization")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        s.lock()
+            .unwrap()
+            .seen
+            .push((format!("{method} {path}"), key, b));
+    };
+    let app = axum::Router::new()
+        .route("/api/quotes", post(move |State(s): State<S>, h: axum::http::HeaderMap, axum::Json(b): axum::Json<Value>| async move {
+            log(&s, "POST", "/quotes".into(), &h, b);
+            axum::Json(json!({"quote_id": "Q-1", "fare_idr": 21000}))
+        }))
+        .route("/api/bookings", post(move |State(s): State<S>, h: axum::http::HeaderMap, axum::Json(b): axum::Json<Value>| async move {
+            log(&s, "POST", "/bookings".into(), &h, b);
+            axum::Json(json!({"booking_id": "BK-77", "status": "searching"}))
+        }))
+        .route("/api/bookings/{id}", get(move |State(s): State<S>, h: axum::http::HeaderMap, Path(id): Path<String>| async move {
+            log(&s, "GET", format!("/bookings/{id}"), &h, Value::Null);
+            let st = s.lock().unwrap().status.clone();
+            axum::Json(st)
+        }))
+        .route("/api/bookings/{id}/cancel", post(move |State(s): State<S>, h: axum::http::HeaderMap, Path(id): Path<String>, axum::Json(b): axum::Json<Value>| async move {
+            log(&s, "POST", format!("/bookings/{id}/cancel"), &h, b);
+            axum::Json(json!({"status": "cancelled"}))
+        }))
+        .with_state(state.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/api", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, state)
+}
+
+async fn booking_partner(app: &TestApp, url: &str, rank: i64) -> (String, String) {
+    let r = app
+        .post(
+            "/api/v1/admin/partners",
+            &app.admin,
+            &json!({"name": "Kirim Cepat", "kind": "booking_api", "webhook_url": url, "rank": rank, "offer_timeout_s": 600,
+                    "capabilities": {"max_stops": 1, "capacity": 5, "cold_box": false, "controlled_handover": false},
+                    "fare": {"base_idr": 9000, "per_km_idr": 2000}}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let b = body(r).await;
+    (
+        b["id"].as_str().unwrap().to_owned(),
+        b["signing_secret"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn run_bookings(app: &TestApp, at: chrono::DateTime<Utc>) -> usize {
+    antar::dispatch::bookings::BookingWorker::new(
+        app.dispatch.clone(),
+        std::time::Duration::from_secs(5),
+    )
+    .run_once(at)
+    .await
+    .unwrap()
+}
+
+with_town! {
+    async fn a_booking_api_partner_is_quoted_booked_polled_and_charged(app) {
+        let (url, mock) = mock_booking().await;
+        let (partner_id, key) = booking_partner(&app, &url, 1).await;
+        let (_, _, orders) = pharmacy_with_orders(&app, 1, false).await;
+        let p = plan(&app).await;
+        let job_id = p["job_ids"][0].as_str().unwrap().to_owned();
+        let j = job(&app, &job_id).await;
+        assert_eq!(j["job"]["status"], "offered", "{j}");
+        assert_eq!(j["offers"][0]["partner_id"], partner_id.as_str());
+        let reference = j["bookings"][0]["reference"].as_str().unwrap().to_owned();
+        assert_eq!(j["bookings"][0]["state"], "quote");
+
+        let t0 = Utc::now();
+        assert_eq!(run_bookings(&app, t0).await, 1);
+        {
+            let m = mock.lock().unwrap();
+            assert_eq!(m.seen[0].0, "POST /quotes");
+            assert_eq!(m.seen[0].1, format!("Bearer {key}"));
+            assert_eq!(m.seen[0].2["reference"], reference.as_str());
+            let text = m.seen[0].2.to_string();
+            for secret in ["insulin", "DM tipe", "RM-001", "Siti Aminah"] {
+                assert!(!text.contains(secret), "{secret:?} leaked into the quote: {text}");
+            }
+            assert_eq!(m.seen[1].0, "POST /bookings");
+            assert_eq!(m.seen[1].2, json!({"reference": reference, "quote_id": "Q-1"}));
+        }
+        let j = job(&app, &job_id).await;
+        assert_eq!(j["bookings"][0]["state"], "searching");
+        assert_eq!(j["bookings"][0]["booking_id"], "BK-77");
+        assert_eq!(j["bookings"][0]["fare_quoted_idr"], 21000);
+        // Not due yet: nothing happens.
+        assert_eq!(run_bookings(&app, t0 + Duration::seconds(5)).await, 0);
+        // Still searching.
+        assert_eq!(run_bookings(&app, t0 + Duration::seconds(31)).await, 1);
+        assert_eq!(job(&app, &job_id).await["job"]["status"], "offered");
+        mock.lock().unwrap().status = json!({"status": "driver_assigned",
+            "driver": {"name": "Rudi", "plate": "P 4321 ZZ", "phone": "0813-1111-2222"}});
+        run_bookings(&app, t0 + Duration::seconds(62)).await;
+        let j = job(&app, &job_id).await;
+        assert_eq!(j["job"]["status"], "courier_assigned", "{j}");
+        assert_eq!(j["job"]["courier"]["name"], "Rudi");
+        assert_eq!(order_status(&app, &orders[0].0).await, "assigned");
+        // The same status polled again changes nothing twice.
+        run_bookings(&app, t0 + Duration::seconds(93)).await;
+        mock.lock().unwrap().status = json!({"status": "delivered", "fare_idr": 23000});
+        run_bookings(&app, t0 + Duration::seconds(124)).await;
+        let j = job(&app, &job_id).await;
+        assert_eq!(j["job"]["status"], "completed", "{j}");
+        assert_eq!(j["bookings"][0]["state"], "done");
+        assert_eq!(j["bookings"][0]["fare_charged_idr"], 23000);
+        assert_eq!(order_status(&app, &orders[0].0).await, "delivered");
+        let events = app.dispatch.store().job_events(job_id.parse().unwrap()).await.unwrap();
+        let kinds: Vec<&str> = events.iter().map(|(_, t, _)| t.as_str()).collect();
+        assert_eq!(kinds, ["job.accepted", "courier.assigned", "stop.delivered"], "{events:?}");
+        assert_eq!(run_bookings(&app, t0 + Duration::seconds(300)).await, 0, "a finished booking is left alone");
+    }
+
+    async fn no_driver_found_fails_over_and_a_lapsed_offer_cancels_its_booking(app) {
+        let (url, mock) = mock_booking().await;
+        let (booking_id, _) = booking_partner(&app, &url, 1).await;
+        let (hook, _) = mock_partner(vec![]).await;
+        let ojek = partner(&app, "Ojek Sehat", &hook, 2, true).await;
+        pharmacy_with_orders(&app, 1, false).await;
+        let p = plan(&app).await;
+        let job_id = p["job_ids"][0].as_str().unwrap().to_owned();
+        let t0 = Utc::now();
+        run_bookings(&app, t0).await;
+        mock.lock().unwrap().status = json!({"status": "no_driver"});
+        run_bookings(&app, t0 + Duration::seconds(31)).await;
+        let j = job(&app, &job_id).await;
+        assert_eq!(j["offers"][0]["partner_id"], booking_id.as_str());
+        assert_eq!(j["offers"][0]["status"], "rejected");
+        assert_eq!(j["offers"][0]["reason"], "no_driver_found");
+        assert_eq!(j["offers"][1]["partner_id"], ojek.id.as_str(), "failover to the next partner");
+        assert_eq!(j["offers"][1]["status"], "pending");
+        assert_eq!(j["bookings"][0]["state"], "done");
+
+        let seen_before = mock.lock().unwrap().seen.len();
+        run_bookings(&app, t0 + Duration::seconds(3600)).await;
+        assert_eq!(mock.lock().unwrap().seen.len(), seen_before, "a finished booking is not called again");
+    }
+
+    async fn a_booking_whose_offer_lapses_is_cancelled_with_the_company(app) {
+        let (url, mock) = mock_booking().await;
+        booking_partner(&app, &url, 1).await;
+        pharmacy_with_orders(&app, 1, false).await;
+        let p = plan(&app).await;
+        let job_id = p["job_ids"][0].as_str().unwrap().to_owned();
+        let t0 = Utc::now();
+        run_bookings(&app, t0).await;
+        assert_eq!(job(&app, &job_id).await["bookings"][0]["state"], "searching");
+        // Nobody found a driver within the offer's 600 s: the offer expires, the job is
+        // flagged for staff, and the booking is called off.
+        assert_eq!(app.dispatch.expire_offers(t0 + Duration::seconds(601)).await.unwrap(), 1);
+        run_bookings(&app, t0 + Duration::seconds(602)).await;
+        let j = job(&app, &job_id).await;
+        assert_eq!(j["job"]["status"], "expired", "{j}");
+        assert_eq!(j["bookings"][0]["state"], "done");
+        let seen: Vec<String> = mock.lock().unwrap().seen.iter().map(|(p, _, _)| p.clone()).collect();
+        assert_eq!(seen.last().unwrap(), "POST /bookings/BK-77/cancel", "{seen:?}");
     }
 }
