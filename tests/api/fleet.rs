@@ -147,7 +147,14 @@ with_town! {
         assert_problem(app.post("/api/v1/admin/partners", &app.admin, &booking).await, 422, "out_of_range", Some("capabilities.max_stops")).await;
         let listed = body(app.get("/api/v1/admin/partners", &app.admin).await).await;
         assert!(listed.as_array().unwrap().is_empty(), "{listed}");
-        own_fleet(&app, 1).await;
+        let fleet = own_fleet(&app, 1).await;
+        // Its kind cannot change under it.
+        let r = app.put(&format!("/api/v1/admin/partners/{fleet}"), &app.admin,
+            &json!({"name": "Armada Rantang Kasih", "kind": "webhook", "webhook_url": "https://x.example/hook",
+                    "capabilities": {"max_stops": 20, "capacity": 50}, "fare": {"base_idr": 0, "per_km_idr": 0}})).await;
+        assert_problem(r, 422, "immutable", Some("kind")).await;
+        let listed = body(app.get("/api/v1/admin/partners", &app.admin).await).await;
+        assert_eq!(listed[0]["kind"], "own_fleet");
     }
 
     async fn an_own_fleet_offer_assigns_a_free_courier_or_fails_over_and_staff_reassign(app) {
