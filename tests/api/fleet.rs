@@ -226,6 +226,11 @@ with_town! {
         assert!(old.text().await.unwrap().contains("dialihkan"));
         let new = app.client.get(format!("{}{new_link}", app.base)).send().await.unwrap();
         assert_eq!(new.status(), 200);
+        let (status, _) = act(&app, &link, &json!({"event_id": "x1", "seq": 1, "action": "picked_up"})).await;
+        assert_eq!(status, 410, "the old courier can no longer report");
+        let (status, b) = act(&app, &new_link, &json!({"event_id": "x1", "seq": 1, "action": "picked_up"})).await;
+        assert_eq!((status, b["status"].as_str()), (200, Some("applied")));
+        assert_eq!(order_status(&app, &orders[0].0).await, "picked_up");
     }
 
     async fn a_courier_link_shows_no_clinical_data_and_refuses_tampering_and_expiry(app) {
