@@ -132,9 +132,14 @@ impl Application {
             dispatch: dispatch.clone(),
             metrics: crate::telemetry::metrics_handle(),
         };
-        let router = api::router(state, settings.server.max_body_bytes).merge(crate::web::router(
-            crate::web::WebState::new(dispatch.clone(), settings.server.secure_cookies),
-        ));
+        let router = api::router(state, settings.server.max_body_bytes)
+            .merge(crate::web::router(crate::web::WebState::new(
+                dispatch.clone(),
+                settings.server.secure_cookies,
+            )))
+            // gzip when the client asks for it; the default predicate leaves server-sent
+            // events (so live updates still flush), images and tiny bodies uncompressed.
+            .layer(tower_http::compression::CompressionLayer::new());
         let listener = TcpListener::bind(&settings.server.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;

@@ -8,8 +8,8 @@ use std::time::Duration;
 use antar::domain::TravelMatrix;
 use antar::planner::{
     Capabilities, Costs, InitialRoute, Job, Objective, PlannerError, Priority, Problem, ReasonCode,
-    Rounding, Solution, SolveOptions, TimeWindow, VehicleType, check, read_json, read_solomon,
-    read_vrplib, solve,
+    Rounding, Solution, SolveOptions, Stability, TimeWindow, UsualPlace, VehicleType, check,
+    check_kept, read_json, read_solomon, read_vrplib, solve,
 };
 
 fn fixture(name: &str) -> PathBuf {
@@ -540,6 +540,7 @@ fn locked_stops_stay_first_on_their_route_in_a_warm_start() {
             vehicle_type: r.vehicle_type,
             jobs: r.stops.iter().map(|s| s.job).collect(),
             locked: 0,
+            sealed: false,
         })
         .collect();
     let mut initial = initial;
@@ -665,5 +666,202 @@ fn every_solomon_instance_is_solved_feasibly_in_a_second() {
         let inst = read_solomon(&f).unwrap();
         let s = solve_checked(&inst.problem, &SolveOptions::default());
         assert!(s.unassigned.is_empty(), "{}", f.display());
+    }
+}
+
+/// A depot at (0, 0), two single couriers (routes "A" and "B", open, costed per distance) and
+/// jobs at `points`.
+fn two_couriers(points: &[(f64, f64)]) -> Problem {
+    let mut all = vec![(0.0, 0.0)];
+    all.extend_from_slice(points);
+    let costs = Costs::euclidean(&all, Rounding::None);
+    let jobs = (1..all.len())
+        .map(|i| Job::new(format!("j{i}"), i, 1))
+        .collect();
+    let courier = |id: &str| {
+        let mut v = VehicleType::new(id, 0, 1);
+        v.end = None;
+        v.count = Some(1);
+        v.capacity = vec![10];
+        v
+    };
+    Problem::new(
+        costs,
+        jobs,
+        vec![courier("A"), courier("B")],
+        Objective::Cost,
+    )
+    .unwrap()
+}
+
+fn route_of(s: &Solution, job: usize) -> Option<(usize, usize)> {
+    s.routes.iter().find_map(|r| {
+        r.stops
+            .iter()
+            .position(|st| st.job == job)
+            .map(|pos| (r.vehicle_type, pos))
+    })
+}
+
+#[test]
+fn a_stop_stays_on_its_usual_route_unless_moving_it_saves_more_than_the_penalty() {
+    // j0, j1 east (route A), j2, j3 north (route B), j4 near the north cluster but usually on A.
+    let points = [
+        (10.0, 0.0),
+        (11.0, 0.0),
+        (0.0, 10.0),
+        (0.0, 11.0),
+        (2.0, 9.0),
+    ];
+    let usual = |vt, after| {
+        Some(UsualPlace {
+            vehicle_type: vt,
+            after,
+        })
+    };
+    let stability = |move_penalty| Stability {
+        usual: vec![
+            usual(0, None),
+            usual(0, Some(0)),
+            usual(1, None),
+            usual(1, Some(2)),
+            usual(0, Some(1)),
+        ],
+        move_penalty,
+        reorder_penalty: 0.0,
+    };
+    // Without stability the cheap plan puts j4 with the north cluster.
+    let free = solve_checked(&two_couriers(&points), &opts(3, 400));
+    let b_north = route_of(&free, 2).unwrap().0;
+    assert_eq!(route_of(&free, 4).unwrap().0, b_north);
+    // With a penalty above the saving (about 17 distance units) it keeps its usual route.
+    let mut p = two_couriers(&points);
+    p.set_stability(stability(100.0)).unwrap();
+    let kept = solve_checked(&p, &opts(3, 400));
+    assert_eq!(route_of(&kept, 4).unwrap().0, 0, "j4 stays on route A");
+    assert_eq!(route_of(&kept, 2).unwrap().0, 1);
+    // With a penalty below the saving it moves.
+    let mut p = two_couriers(&points);
+    p.set_stability(stability(1.0)).unwrap();
+    let moved = solve_checked(&p, &opts(3, 400));
+    assert_eq!(route_of(&moved, 4).unwrap().0, 1, "j4 moves to route B");
+}
+
+#[test]
+fn a_usual_order_is_kept_when_reordering_costs_more_than_it_saves() {
+    // Both on route A, usually far one first (a detour of 10 units).
+    let points = [(5.0, 0.0), (10.0, 0.0)];
+    let usual = |after| {
+        Some(UsualPlace {
+            vehicle_type: 0,
+            after,
+        })
+    };
+    let stability = |reorder_penalty| Stability {
+        usual: vec![usual(Some(1)), usual(None)],
+        move_penalty: 1000.0,
+        reorder_penalty,
+    };
+    let mut p = two_couriers(&points);
+    p.set_stability(stability(50.0)).unwrap();
+    let kept = solve_checked(&p, &opts(1, 300));
+    assert_eq!(route_of(&kept, 1), Some((0, 0)));
+    assert_eq!(route_of(&kept, 0), Some((0, 1)));
+    let mut p = two_couriers(&points);
+    p.set_stability(stability(2.0)).unwrap();
+    let reordered = solve_checked(&p, &opts(1, 300));
+    assert_eq!(route_of(&reordered, 0), Some((0, 0)));
+}
+
+#[test]
+fn stability_is_refused_when_it_does_not_fit_the_problem() {
+    let mut p = two_couriers(&[(1.0, 0.0)]);
+    let bad_len = Stability {
+        usual: vec![],
+        move_penalty: 1.0,
+        reorder_penalty: 1.0,
+    };
+    assert!(p.set_stability(bad_len).is_err());
+    let bad_penalty = Stability {
+        usual: vec![None],
+        move_penalty: f64::NAN,
+        reorder_penalty: 1.0,
+    };
+    assert!(p.set_stability(bad_penalty).is_err());
+    let bad_vehicle = Stability {
+        usual: vec![Some(UsualPlace {
+            vehicle_type: 7,
+            after: None,
+        })],
+        move_penalty: 1.0,
+        reorder_penalty: 1.0,
+    };
+    assert!(p.set_stability(bad_vehicle).is_err());
+}
+
+#[test]
+fn a_sealed_route_keeps_its_stops_and_order_and_takes_no_new_stop() {
+    // Route A sealed with a poor order; j2 sits right beside A's stops.
+    let points = [(5.0, 0.0), (10.0, 0.0), (7.0, 0.5)];
+    let p = two_couriers(&points);
+    let initial = vec![InitialRoute {
+        vehicle_type: 0,
+        jobs: vec![1, 0],
+        locked: 0,
+        sealed: true,
+    }];
+    let o = SolveOptions {
+        initial: initial.clone(),
+        ..opts(5, 400)
+    };
+    let s = solve_checked(&p, &o);
+    assert!(check_kept(&s, &initial).is_empty());
+    let a = s.routes.iter().find(|r| r.vehicle_type == 0).unwrap();
+    assert_eq!(a.stops.iter().map(|st| st.job).collect::<Vec<_>>(), [1, 0]);
+    assert!(a.sealed);
+    assert_eq!(route_of(&s, 2).unwrap().0, 1, "the new stop rides B");
+    // The checker notices a sealed route that was changed.
+    let mut tampered = s.clone();
+    let a = tampered
+        .routes
+        .iter_mut()
+        .find(|r| r.vehicle_type == 0)
+        .unwrap();
+    a.stops.swap(0, 1);
+    assert_eq!(check_kept(&tampered, &initial).len(), 1);
+}
+
+#[test]
+fn random_instances_with_usual_routes_get_checked_solutions() {
+    for seed in 0..20u64 {
+        let base = random_rich(seed);
+        let n = base.jobs().len();
+        // Single couriers of the first two types stand for usual routes.
+        let mut vehicles = base.vehicle_types().to_vec();
+        for v in vehicles.iter_mut().take(2) {
+            v.count = Some(1);
+        }
+        let mut p = Problem::new(
+            base.costs().clone(),
+            base.jobs().to_vec(),
+            vehicles,
+            base.objective(),
+        )
+        .unwrap();
+        let usual = (0..n)
+            .map(|j| {
+                (j % 3 != 0).then_some(UsualPlace {
+                    vehicle_type: j % 2,
+                    after: j.checked_sub(2),
+                })
+            })
+            .collect();
+        p.set_stability(Stability {
+            usual,
+            move_penalty: 50.0,
+            reorder_penalty: 5.0,
+        })
+        .unwrap();
+        solve_checked(&p, &opts(seed, 300));
     }
 }

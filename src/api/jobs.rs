@@ -269,6 +269,11 @@ pub struct StoredPlanView {
     pub cost_idr: f64,
     /// The same orders as one trip each, rupiah.
     pub one_trip_per_order_idr: f64,
+    /// Meal stops moved off their standing route or place.
+    pub stops_moved: i64,
+    /// Those changes, each with a reason.
+    #[schema(value_type = Vec<Object>)]
+    pub changes: serde_json::Value,
     /// Matrix time, ms.
     pub matrix_ms: i64,
     /// Solve time, ms.
@@ -291,6 +296,8 @@ impl StoredPlanView {
             unplanned: p.unplanned,
             cost_idr: p.cost_idr.round(),
             one_trip_per_order_idr: p.one_trip_per_order_idr.round(),
+            stops_moved: p.stops_moved,
+            changes: p.changes,
             matrix_ms: p.matrix_ms,
             solve_ms: p.solve_ms,
             created_by: p.created_by,

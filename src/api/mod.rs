@@ -86,6 +86,8 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(import::import_recipients))
         .routes(routes!(import::import_enrolments))
         .routes(routes!(plans::create_plan))
+        .routes(routes!(plans::list_standing_routes))
+        .routes(routes!(plans::seal_standing_route))
         .routes(routes!(jobs::get_plan))
         .routes(routes!(jobs::list_jobs))
         .routes(routes!(jobs::get_job))

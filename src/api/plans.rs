@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult, Problem};
-use super::extract::{ApiJson, Auth};
+use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use super::prescriptions::Location;
 use crate::dispatch::planning::{PlanPreview, PlanRequest};
 use crate::domain::SiteId;
@@ -75,8 +75,25 @@ pub struct RouteView {
     pub duration_s: f64,
     /// Fare estimate, rupiah.
     pub fare_idr: f64,
+    /// The standing meal route this route continues (`null`: a new route or not a meal route).
+    pub standing_route_id: Option<Uuid>,
     /// Road geometry.
     pub geometry: LineString,
+}
+
+/// A meal stop moved off its standing route or place, and why.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RouteChangeView {
+    /// Order.
+    pub order_id: Uuid,
+    /// `moved` (another route), `reordered` (another place on its route) or `unsealed`.
+    pub change: String,
+    /// Its standing route.
+    pub from_route: String,
+    /// Today's route (`new` for a new route).
+    pub to_route: String,
+    /// Why, for people.
+    pub reason: String,
 }
 
 /// An order left out.
@@ -113,6 +130,10 @@ pub struct PlanView {
     pub cost_idr: f64,
     /// The same orders as one ride-hailing trip each, rupiah.
     pub one_trip_per_order_idr: f64,
+    /// Meal stops moved off their standing route or place.
+    pub stops_moved: usize,
+    /// Those changes, each with a reason.
+    pub changes: Vec<RouteChangeView>,
     /// Matrix time, ms.
     pub matrix_ms: u64,
     /// Solver time, ms.
@@ -155,6 +176,7 @@ impl From<PlanPreview> for PlanView {
                     distance_m: round1(r.distance_m),
                     duration_s: round1(r.duration_s),
                     fare_idr: r.fare_idr.round(),
+                    standing_route_id: r.standing_route,
                     geometry: LineString {
                         type_: "LineString",
                         coordinates: r.geometry.iter().map(|p| [p.lon(), p.lat()]).collect(),
@@ -172,6 +194,18 @@ impl From<PlanPreview> for PlanView {
                 .collect(),
             cost_idr: p.cost_idr.round(),
             one_trip_per_order_idr: p.one_trip_per_order_idr.round(),
+            stops_moved: p.changes.len(),
+            changes: p
+                .changes
+                .into_iter()
+                .map(|c| RouteChangeView {
+                    order_id: c.order_id.0,
+                    change: c.change.to_owned(),
+                    from_route: c.from_route,
+                    to_route: c.to_route,
+                    reason: c.reason,
+                })
+                .collect(),
             matrix_ms: u64::try_from(p.matrix_ms).unwrap_or(u64::MAX),
             solve_ms: u64::try_from(p.solve_ms).unwrap_or(u64::MAX),
         }
@@ -215,4 +249,87 @@ pub async fn create_plan(
     view.offered = done.offered;
     view.flagged = done.flagged;
     Ok(Json(view))
+}
+
+/// Which site's standing routes.
+#[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct StandingRouteQuery {
+    /// The kitchen (pickup site).
+    pub site_id: Uuid,
+}
+
+/// A standing meal route: reused day after day so the same courier sees the same people.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StandingRouteView {
+    /// Id.
+    pub id: Uuid,
+    /// Site.
+    pub site_id: Uuid,
+    /// Name ("Rute 3").
+    pub name: String,
+    /// Sealed by staff: the planner keeps it exactly.
+    pub sealed: bool,
+    /// Who sealed it.
+    pub sealed_by: Option<String>,
+    /// Recipients in visiting order.
+    pub recipient_ids: Vec<Uuid>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<crate::dispatch::planning::StandingRoute> for StandingRouteView {
+    fn from(r: crate::dispatch::planning::StandingRoute) -> Self {
+        Self {
+            id: r.id,
+            site_id: r.site_id.0,
+            name: r.name,
+            sealed: r.sealed,
+            sealed_by: r.sealed_by,
+            recipient_ids: r.recipients.iter().map(|r| r.0).collect(),
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// Seal or unseal a standing route.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SealBody {
+    /// `true`: keep the route exactly (stops and order); `false`: let the planner change it.
+    pub sealed: bool,
+}
+
+/// A kitchen's standing meal routes.
+#[utoipa::path(get, path = "/api/v1/standing-routes", tag = "plans", params(StandingRouteQuery),
+    responses((status = 200, body = Vec<StandingRouteView>), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn list_standing_routes(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ApiQuery(q): ApiQuery<StandingRouteQuery>,
+) -> ApiResult<Json<Vec<StandingRouteView>>> {
+    let routes = state
+        .dispatch
+        .standing_routes(&who, SiteId(q.site_id))
+        .await?;
+    Ok(Json(routes.into_iter().map(Into::into).collect()))
+}
+
+/// Seal a standing route (kept exactly by every plan) or unseal it.
+#[utoipa::path(post, path = "/api/v1/standing-routes/{id}/seal", tag = "plans", request_body = SealBody,
+    params(("id" = Uuid, Path, description = "Standing route id")),
+    responses((status = 200, body = StandingRouteView), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn seal_standing_route(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body, _): ApiJson<SealBody>,
+) -> ApiResult<Json<StandingRouteView>> {
+    let route = state
+        .dispatch
+        .seal_standing_route(&who, id, body.sealed)
+        .await?;
+    Ok(Json(route.into()))
 }

@@ -695,6 +695,7 @@ pub fn nearest_neighbour_routes(p: &Problem) -> Vec<InitialRoute> {
                 vehicle_type: vt,
                 jobs: route,
                 locked: 0,
+                sealed: false,
             });
         }
     }

@@ -461,6 +461,16 @@ impl Dispatch {
         Ok(self.store.service_area().await?)
     }
 
+    /// Audit entries, newest first, by actor, action and time (admin).
+    pub async fn audit_search(
+        &self,
+        who: &Principal,
+        f: &store::audit::AuditFilter,
+    ) -> Result<Vec<AuditEntry>> {
+        require(who, &[Role::Admin])?;
+        Ok(self.store.audit_search(f).await?)
+    }
+
     /// Audit entries, newest first.
     pub async fn audit_log(
         &self,

@@ -22,7 +22,7 @@ use super::{Dispatch, DispatchError, Result, require};
 use crate::domain::records::{Order, Partner, Site};
 use crate::domain::{
     AlertKind, JobStatus, OfferStatus, OrderId, OrderKind, OrderStatus, PartnerId, PartnerKind,
-    PlanId, Principal, Role, StopStatus, TimeWindow,
+    PlanId, Principal, RecipientId, Role, SiteId, StopStatus, TimeWindow,
 };
 use crate::store::jobs::{self as sj, AlertRow, JobRow, OfferRow, PlanRow, StopRow};
 use crate::store::outbox::{NewEvent, enqueue};
@@ -302,6 +302,8 @@ impl Dispatch {
         let mut jobs = Vec::new();
         let (mut offered, mut flagged) = (0, 0);
         let mut job_rows = Vec::new();
+        // Per meal route: its standing route (if any), site and recipients in visiting order.
+        let mut meal_routes: Vec<(Option<Uuid>, SiteId, Vec<RecipientId>)> = Vec::new();
         // Every planned order moves `ready → planned` in bulk; one that changed while the
         // solver ran (cancelled, planned elsewhere) stays out.
         let all: Vec<OrderId> = preview
@@ -355,6 +357,14 @@ impl Dispatch {
             if kept.is_empty() {
                 continue;
             }
+            let recipients: Vec<RecipientId> = kept
+                .iter()
+                .filter(|(_, o)| o.kind == OrderKind::Meal)
+                .filter_map(|(_, o)| o.recipient_id)
+                .collect();
+            if !recipients.is_empty() {
+                meal_routes.push((route.standing_route, route.site_id, recipients));
+            }
             let mut job = JobRow {
                 id: job_id,
                 plan_id,
@@ -395,6 +405,8 @@ impl Dispatch {
                 one_trip_per_order_idr: preview.one_trip_per_order_idr,
                 matrix_ms: preview.matrix_ms as i64,
                 solve_ms: preview.solve_ms as i64,
+                stops_moved: preview.changes.len() as i64,
+                changes: serde_json::to_value(&preview.changes).unwrap_or_default(),
                 created_by: actor.clone(),
                 created_at: now,
             },
@@ -414,6 +426,7 @@ impl Dispatch {
             }
             jobs.push(job.id);
         }
+        keep_standing_routes(&mut tx, &meal_routes, now).await?;
         audit::record(
             &mut tx,
             &actor,
@@ -1047,4 +1060,97 @@ fn offer_expired(at: DateTime<Utc>) -> DispatchError {
         code: "offer_expired",
         detail: format!("the offer expired at {at}; it can no longer be accepted"),
     }
+}
+
+/// Keep the day's meal routes as the kitchens' standing routes: a route that continues a
+/// standing route replaces its stops (recipients not served today keep their place after the
+/// stop they used to follow), a new route becomes a new standing route, and a recipient that
+/// moved leaves its old route. Sealed routes are not touched.
+async fn keep_standing_routes(
+    conn: &mut sqlx::AnyConnection,
+    meal_routes: &[(Option<Uuid>, SiteId, Vec<RecipientId>)],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    use crate::store::routes::{self as sr, StandingRoute};
+    if meal_routes.is_empty() {
+        return Ok(());
+    }
+    let today: HashSet<RecipientId> = meal_routes
+        .iter()
+        .flat_map(|(_, _, r)| r.iter().copied())
+        .collect();
+    let mut by_site: HashMap<SiteId, Vec<StandingRoute>> = HashMap::new();
+    for (_, site, _) in meal_routes {
+        if let std::collections::hash_map::Entry::Vacant(e) = by_site.entry(*site) {
+            e.insert(sr::standing_routes_in(&mut *conn, *site).await?);
+        }
+    }
+    let mut saved = Vec::new();
+    for (standing, site, recipients) in meal_routes {
+        let stored = by_site.get_mut(site).expect("loaded above");
+        let old = standing
+            .and_then(|id| stored.iter().find(|r| r.id == id))
+            .cloned();
+        if old.as_ref().is_some_and(|r| r.sealed) {
+            continue;
+        }
+        let route = match old {
+            Some(mut r) => {
+                r.recipients = merge_absent(recipients, &r.recipients, &today);
+                r.updated_at = now;
+                r
+            }
+            None => {
+                let n = stored
+                    .iter()
+                    .filter_map(|r| r.name.strip_prefix("Rute ")?.parse::<u32>().ok())
+                    .max()
+                    .unwrap_or(0)
+                    + 1;
+                let r = StandingRoute {
+                    id: Uuid::now_v7(),
+                    site_id: *site,
+                    name: format!("Rute {n}"),
+                    sealed: false,
+                    sealed_by: None,
+                    recipients: recipients.clone(),
+                    updated_at: now,
+                };
+                stored.push(r.clone());
+                r
+            }
+        };
+        saved.push(route);
+    }
+    let moving: Vec<RecipientId> = saved
+        .iter()
+        .flat_map(|r| r.recipients.iter().copied())
+        .collect();
+    sr::remove_recipients(&mut *conn, &moving).await?;
+    for r in &saved {
+        sr::save_standing_route(&mut *conn, r).await?;
+    }
+    Ok(())
+}
+
+/// Today's visiting order, with the route's recipients who were not served today (paused, not
+/// their weekday) put back after the stop they used to follow. Recipients served today on
+/// another route are dropped.
+fn merge_absent(
+    today_here: &[RecipientId],
+    before: &[RecipientId],
+    today_anywhere: &HashSet<RecipientId>,
+) -> Vec<RecipientId> {
+    let mut out: Vec<RecipientId> = today_here.to_vec();
+    let mut anchor: Option<usize> = None;
+    for r in before {
+        if let Some(i) = out.iter().position(|x| x == r) {
+            anchor = Some(i);
+        } else if !today_anywhere.contains(r) {
+            let at = anchor.map_or(0, |i| i + 1);
+            out.insert(at, *r);
+            anchor = Some(at);
+        }
+    }
+    out
 }

@@ -3,8 +3,13 @@
 //!
 //! This is where `roads` and `planner` meet (they never see each other): this module turns
 //! stored orders and sites into points, asks `roads` for a matrix, hands a `planner::Problem`
-//! to the solver off the async runtime, and maps the solution back to orders. For now a run is
-//! a preview: nothing is stored and nothing is offered.
+//! to the solver off the async runtime, and maps the solution back to orders (a preview:
+//! `jobs::run_plan` stores it).
+//!
+//! Meal routes are stable: each kitchen's standing routes (`store::routes`) become single
+//! couriers of the problem, every recipient's usual route and place is a wish the planner keeps
+//! unless breaking it saves more than a penalty, sealed routes are kept exactly, and the preview
+//! lists every stop that moved with a reason.
 //! Must not depend on `api`.
 
 use std::collections::HashMap;
@@ -18,10 +23,12 @@ use crate::domain::records::{Order, Site};
 use crate::domain::time::local_to_utc;
 use crate::domain::{LatLon, OrderId, OrderKind, OrderStatus, Principal, Role, SiteId};
 use crate::planner::{
-    self, Capabilities, Costs, Job, Objective, Problem, SolveOptions, VehicleType,
+    self, Capabilities, Costs, InitialRoute, Job, Objective, Problem, SolveOptions, Stability,
+    UsualPlace, VehicleType,
 };
 use crate::roads::RoadGraph;
 use crate::store::orders::OrderFilter;
+pub use crate::store::routes::StandingRoute;
 
 /// Capability bits the planner checks.
 const CAP_COLD_BOX: u64 = 1;
@@ -49,6 +56,30 @@ const LEAD_TIME: chrono::Duration = chrono::Duration::minutes(10);
 /// Arrivals are planned this much before a window closes, so a courier who is a little slower
 /// than the road graph at every door still arrives in time.
 const PROMISE_MARGIN_S: f64 = 10.0 * 60.0;
+
+/// What moving a meal stop to another courier's route costs in the objective (rupiah): about
+/// 1.6 km of extra riding at Rp 2,500/km. The same courier seeing the same people is the
+/// welfare check, so a route changes only for a real saving or a window it could not keep.
+pub const MOVE_PENALTY_IDR: f64 = 4_000.0;
+
+/// What visiting a meal stop in another place of its usual route costs (rupiah).
+pub const REORDER_PENALTY_IDR: f64 = 1_000.0;
+
+/// A meal stop the plan put somewhere else than its standing route and place.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RouteChange {
+    /// The order.
+    pub order_id: OrderId,
+    /// `moved` (another route), `reordered` (same route, another place) or `unsealed` (its
+    /// sealed route could not be kept today).
+    pub change: &'static str,
+    /// The standing route it usually rides.
+    pub from_route: String,
+    /// The route it rides today (a standing route's name, or `new` for a new route).
+    pub to_route: String,
+    /// Why, for a person.
+    pub reason: String,
+}
 
 /// One planned stop.
 #[derive(Debug, Clone)]
@@ -82,6 +113,8 @@ pub struct PlannedRoute {
     pub fare_idr: f64,
     /// Road geometry from the site through every stop.
     pub geometry: Vec<LatLon>,
+    /// The standing route this route continues, if any.
+    pub standing_route: Option<uuid::Uuid>,
 }
 
 /// An order the plan leaves out, with a reason a person can read.
@@ -112,6 +145,8 @@ pub struct PlanPreview {
     pub cost_idr: f64,
     /// The same orders as one ride-hailing trip each (base + per km from the site, capped).
     pub one_trip_per_order_idr: f64,
+    /// Meal stops that left their standing route or place, with reasons.
+    pub changes: Vec<RouteChange>,
 }
 
 struct Fleet {
@@ -203,6 +238,12 @@ impl Dispatch {
             .map(|s| (s.id, s))
             .collect();
         let fleet = self.fleet().await?;
+        let mut standing: HashMap<SiteId, Vec<StandingRoute>> = HashMap::new();
+        for o in orders.iter().filter(|o| o.kind == OrderKind::Meal) {
+            if let std::collections::hash_map::Entry::Vacant(e) = standing.entry(o.site_id) {
+                e.insert(self.store.standing_routes(o.site_id).await?);
+            }
+        }
         let orders: Vec<Order> = match req.ready_before {
             Some(t) => orders
                 .into_iter()
@@ -213,7 +254,7 @@ impl Dispatch {
         let n_orders = orders.len();
         let started = Instant::now();
         let (preview, matrix_ms, solve_ms) = tokio::task::spawn_blocking(move || {
-            plan_blocking(&roads, &orders, &sites, &fleet, &req)
+            plan_blocking(&roads, &orders, &sites, &standing, &fleet, &req)
         })
         .await
         .map_err(|e| DispatchError::Internal(format!("planner: {e}")))??;
@@ -232,6 +273,58 @@ impl Dispatch {
     }
 }
 
+impl Dispatch {
+    /// A site's standing meal routes (staff of that site, social workers, admins).
+    pub async fn standing_routes(
+        &self,
+        who: &Principal,
+        site: SiteId,
+    ) -> Result<Vec<StandingRoute>> {
+        require(who, &[Role::Admin, Role::SocialWorker, Role::Pharmacist])?;
+        if who.site_scope().is_some_and(|s| s != site) {
+            return Err(DispatchError::Forbidden("another site's routes"));
+        }
+        self.store.site(site).await.map_err(|e| match e {
+            crate::store::StoreError::NotFound => DispatchError::NotFound("site"),
+            other => other.into(),
+        })?;
+        Ok(self.store.standing_routes(site).await?)
+    }
+
+    /// Seal a standing route (the planner keeps its stops and order exactly, and adds none) or
+    /// unseal it. Audited.
+    pub async fn seal_standing_route(
+        &self,
+        who: &Principal,
+        id: uuid::Uuid,
+        sealed: bool,
+    ) -> Result<StandingRoute> {
+        require(who, &[Role::Admin, Role::SocialWorker])?;
+        let mut tx = self.store.begin().await?;
+        let mut route = crate::store::routes::standing_route_in(&mut tx, id)
+            .await
+            .map_err(|e| match e {
+                crate::store::StoreError::NotFound => DispatchError::NotFound("standing route"),
+                other => other.into(),
+            })?;
+        route.sealed = sealed;
+        route.sealed_by = sealed.then(|| who.actor());
+        route.updated_at = crate::store::now();
+        crate::store::routes::save_standing_route(&mut tx, &route).await?;
+        crate::store::audit::record(
+            &mut tx,
+            &who.actor(),
+            if sealed { "seal" } else { "unseal" },
+            "standing_route",
+            Some(&id.to_string()),
+            &serde_json::json!({"name": route.name, "stops": route.recipients.len()}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(route)
+    }
+}
+
 fn at(t0: DateTime<Utc>, seconds: f64) -> DateTime<Utc> {
     t0 + chrono::Duration::milliseconds((seconds * 1000.0).round() as i64)
 }
@@ -240,6 +333,7 @@ fn plan_blocking(
     roads: &Arc<RoadGraph>,
     orders: &[Order],
     sites: &HashMap<SiteId, Site>,
+    standing: &HashMap<SiteId, Vec<StandingRoute>>,
     fleet: &Fleet,
     req: &PlanRequest,
 ) -> Result<(PlanPreview, u128, u128)> {
@@ -293,6 +387,7 @@ fn plan_blocking(
         solve_ms: 0,
         cost_idr: 0.0,
         one_trip_per_order_idr: 0.0,
+        changes: Vec::new(),
     };
     if planned.is_empty() {
         return Ok((preview, 0, 0));
@@ -366,22 +461,74 @@ fn plan_blocking(
         vehicles.push(v);
         site_of_vehicle.push(*site_id);
     }
-    let problem = Problem::new(
+    // Standing meal routes: one single courier each, after the site's open-ended fleet.
+    let mut standing_of_vehicle: Vec<Option<&StandingRoute>> = vec![None; vehicles.len()];
+    let generic = vehicles.clone();
+    for (vt, v) in generic.iter().enumerate() {
+        let site_id = site_of_vehicle[vt];
+        for sr in standing.get(&site_id).into_iter().flatten() {
+            let mut one = v.clone();
+            one.id = sr.id.to_string();
+            one.count = Some(1);
+            vehicles.push(one);
+            site_of_vehicle.push(site_id);
+            standing_of_vehicle.push(Some(sr));
+        }
+    }
+    let usual = usual_places(&planned, &standing_of_vehicle);
+    let mut problem = Problem::new(
         Costs::from_travel_matrix(&matrix),
         jobs,
         vehicles,
         Objective::Cost,
     )
     .map_err(|e| DispatchError::Internal(format!("planner: {e}")))?;
+    if usual.iter().any(Option::is_some) {
+        problem
+            .set_stability(Stability {
+                usual: usual.clone(),
+                move_penalty: MOVE_PENALTY_IDR,
+                reorder_penalty: REORDER_PENALTY_IDR,
+            })
+            .map_err(|e| DispatchError::Internal(format!("planner: {e}")))?;
+    }
+    let sealed = sealed_routes(&usual, &standing_of_vehicle);
     let t = Instant::now();
-    let solution = planner::solve(
-        &problem,
-        &SolveOptions {
-            time_limit: req.time_limit,
-            seed: req.seed,
-            ..SolveOptions::default()
-        },
-    )
+    let options = SolveOptions {
+        time_limit: req.time_limit,
+        seed: req.seed,
+        initial: sealed.clone(),
+        ..SolveOptions::default()
+    };
+    let solution = match planner::solve(&problem, &options) {
+        // A sealed route that no longer fits today (a window moved, the courier's limits
+        // changed) cannot be kept: plan without seals and say so.
+        Err(planner::PlannerError::Invalid(why)) if !sealed.is_empty() => {
+            tracing::warn!(%why, "sealed routes could not be kept");
+            for ir in &sealed {
+                let name = standing_of_vehicle[ir.vehicle_type].map_or("", |s| s.name.as_str());
+                for &j in &ir.jobs {
+                    preview.changes.push(RouteChange {
+                        order_id: planned[j].0.id,
+                        change: "unsealed",
+                        from_route: name.to_owned(),
+                        to_route: String::new(),
+                        reason: format!(
+                            "the sealed route {name} cannot be kept today (its stops no longer fit their windows or the courier's limits), so it was planned again"
+                        ),
+                    });
+                }
+            }
+            planner::solve(
+                &problem,
+                &SolveOptions {
+                    initial: Vec::new(),
+                    ..options
+                },
+            )
+        }
+        other => other,
+    }
     .map_err(|e| DispatchError::Internal(format!("planner: {e}")))?;
     let solve_ms = t.elapsed().as_millis();
     for r in &solution.routes {
@@ -434,8 +581,17 @@ fn plan_blocking(
             duration_s: r.duration,
             fare_idr: r.cost.total,
             geometry,
+            standing_route: standing_of_vehicle[r.vehicle_type].map(|s| s.id),
         });
     }
+    explain_changes(
+        &problem,
+        &solution,
+        &usual,
+        &standing_of_vehicle,
+        &planned,
+        &mut preview.changes,
+    );
     for u in &solution.unassigned {
         let (o, _, _) = planned[u.job];
         preview.unplanned.push(Unplanned {
@@ -452,4 +608,151 @@ fn plan_blocking(
         }
     }
     Ok((preview, matrix_ms, solve_ms))
+}
+
+/// Each planned job's usual place: its recipient's standing route (as the vehicle type standing
+/// for it) and the job it follows there among today's jobs.
+fn usual_places(
+    planned: &[(&Order, usize, usize)],
+    standing_of_vehicle: &[Option<&StandingRoute>],
+) -> Vec<Option<UsualPlace>> {
+    let mut usual = vec![None; planned.len()];
+    // (vehicle type, position on the standing route, job)
+    let mut placed: Vec<(usize, usize, usize)> = Vec::new();
+    let mut where_is: HashMap<crate::domain::RecipientId, (usize, usize)> = HashMap::new();
+    for (vt, sr) in standing_of_vehicle.iter().enumerate() {
+        for (pos, rid) in sr.iter().flat_map(|s| s.recipients.iter().enumerate()) {
+            where_is.insert(*rid, (vt, pos));
+        }
+    }
+    for (j, (o, _, _)) in planned.iter().enumerate() {
+        if o.kind != OrderKind::Meal {
+            continue;
+        }
+        if let Some(&(vt, pos)) = o.recipient_id.as_ref().and_then(|r| where_is.get(r)) {
+            // Only a route leaving from the order's own kitchen counts.
+            if standing_of_vehicle[vt].is_some_and(|s| s.site_id == o.site_id) {
+                placed.push((vt, pos, j));
+            }
+        }
+    }
+    placed.sort_unstable();
+    for (k, &(vt, _, j)) in placed.iter().enumerate() {
+        let after = k
+            .checked_sub(1)
+            .map(|i| placed[i])
+            .filter(|p| p.0 == vt)
+            .map(|p| p.2);
+        usual[j] = Some(UsualPlace {
+            vehicle_type: vt,
+            after,
+        });
+    }
+    usual
+}
+
+/// Warm-start routes for the sealed standing routes: today's jobs on them, in their order.
+fn sealed_routes(
+    usual: &[Option<UsualPlace>],
+    standing_of_vehicle: &[Option<&StandingRoute>],
+) -> Vec<InitialRoute> {
+    let mut out: Vec<InitialRoute> = Vec::new();
+    for (vt, sr) in standing_of_vehicle.iter().enumerate() {
+        if !sr.is_some_and(|s| s.sealed) {
+            continue;
+        }
+        // Follow the `after` links from the first stop.
+        let mut jobs = Vec::new();
+        let mut prev = None;
+        while let Some(next) = usual
+            .iter()
+            .position(|u| u.is_some_and(|u| u.vehicle_type == vt && u.after == prev))
+        {
+            jobs.push(next);
+            prev = Some(next);
+        }
+        if !jobs.is_empty() {
+            out.push(InitialRoute {
+                vehicle_type: vt,
+                jobs,
+                locked: 0,
+                sealed: true,
+            });
+        }
+    }
+    out
+}
+
+/// A readable reason for every meal stop the solution moved off its usual route or place.
+fn explain_changes(
+    problem: &Problem,
+    solution: &planner::Solution,
+    usual: &[Option<UsualPlace>],
+    standing_of_vehicle: &[Option<&StandingRoute>],
+    planned: &[(&Order, usize, usize)],
+    out: &mut Vec<RouteChange>,
+) {
+    let name =
+        |vt: usize| standing_of_vehicle[vt].map_or_else(|| "new".to_owned(), |s| s.name.clone());
+    // Where each job rides today: (vehicle type, the job before it).
+    let mut today: Vec<Option<(usize, Option<usize>)>> = vec![None; usual.len()];
+    let mut load_on: HashMap<usize, i64> = HashMap::new();
+    let mut stops_on: HashMap<usize, usize> = HashMap::new();
+    for r in &solution.routes {
+        let mut prev = None;
+        for st in &r.stops {
+            today[st.job] = Some((r.vehicle_type, prev));
+            prev = Some(st.job);
+            *load_on.entry(r.vehicle_type).or_default() += problem.jobs()[st.job].load[0];
+            *stops_on.entry(r.vehicle_type).or_default() += 1;
+        }
+    }
+    for (j, u) in usual.iter().enumerate() {
+        let (Some(u), Some((vt, after))) = (u, today[j]) else {
+            continue;
+        };
+        let order_id = planned[j].0.id;
+        if vt != u.vehicle_type {
+            let v = &problem.vehicle_types()[u.vehicle_type];
+            let load = load_on.get(&u.vehicle_type).copied().unwrap_or(0);
+            let stops = stops_on.get(&u.vehicle_type).copied().unwrap_or(0);
+            let reason = if load + problem.jobs()[j].load[0] > v.capacity[0] {
+                format!(
+                    "{} carries {load} of {} tins today, so this one no longer fits",
+                    name(u.vehicle_type),
+                    v.capacity[0]
+                )
+            } else if v.max_stops.is_some_and(|m| stops >= m) {
+                format!("{} already has its most stops today", name(u.vehicle_type))
+            } else {
+                format!(
+                    "riding with {} keeps the time windows or saves more than the Rp {:.0} a move costs",
+                    if vt < standing_of_vehicle.len() && standing_of_vehicle[vt].is_some() {
+                        name(vt)
+                    } else {
+                        "a new route".to_owned()
+                    },
+                    MOVE_PENALTY_IDR
+                )
+            };
+            out.push(RouteChange {
+                order_id,
+                change: "moved",
+                from_route: name(u.vehicle_type),
+                to_route: name(vt),
+                reason,
+            });
+        } else if after != u.after {
+            out.push(RouteChange {
+                order_id,
+                change: "reordered",
+                from_route: name(vt),
+                to_route: name(vt),
+                reason: format!(
+                    "another order of stops keeps the time windows or saves more than the Rp {:.0} a change of place costs",
+                    REORDER_PENALTY_IDR
+                ),
+            });
+        }
+    }
 }

@@ -6,7 +6,7 @@
 //! Owns the definition of "a valid solution". Deliberately shares no code with the solver's
 //! incremental structures (`constraints`, `operators`, `solver`): a bug there must not hide here.
 
-use super::model::{Priority, Problem, Solution};
+use super::model::{InitialRoute, Priority, Problem, Solution};
 
 /// Slack allowed when comparing recomputed and reported numbers.
 const TOL: f64 = 1e-6;
@@ -48,6 +48,42 @@ pub struct CheckReport {
 
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= TOL * (1.0 + a.abs().max(b.abs()))
+}
+
+/// Check that `solution` kept what a warm start fixed: every sealed route exactly (same vehicle
+/// type, same jobs in the same order) and every locked prefix first on one route of its vehicle
+/// type, in order. Run it alongside [`check`].
+pub fn check_kept(solution: &Solution, initial: &[InitialRoute]) -> Vec<Violation> {
+    let mut bad = Vec::new();
+    let mut used = vec![false; solution.routes.len()];
+    for (i, ir) in initial.iter().enumerate() {
+        let keep = if ir.sealed { ir.jobs.len() } else { ir.locked };
+        if keep == 0 {
+            continue;
+        }
+        let found = solution.routes.iter().enumerate().position(|(ri, r)| {
+            !used[ri]
+                && r.vehicle_type == ir.vehicle_type
+                && r.stops.len() >= keep
+                && (!ir.sealed || r.stops.len() == ir.jobs.len())
+                && r.stops
+                    .iter()
+                    .zip(&ir.jobs[..keep])
+                    .all(|(s, &j)| s.job == j)
+        });
+        match found {
+            Some(ri) => used[ri] = true,
+            None => bad.push(Violation {
+                route: None,
+                message: if ir.sealed {
+                    format!("sealed initial route {i} was not kept exactly")
+                } else {
+                    format!("the {keep} locked stops of initial route {i} were not kept first")
+                },
+            }),
+        }
+    }
+    bad
 }
 
 /// Check `solution` against `problem`; every violation found is returned.
@@ -370,6 +406,7 @@ mod tests {
             duration: 12.0,
             cost,
             locked: 0,
+            sealed: false,
         };
         let summary = Summary {
             vehicles: 1,

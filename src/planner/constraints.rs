@@ -55,6 +55,10 @@ pub(crate) struct RouteState {
     pub duration: f64,
     /// True when some job on the route has a transit limit.
     pub has_transit: bool,
+    /// What the route's changes to usual places cost (stable routes; 0 without them).
+    pub stability: f64,
+    /// Sealed by staff: no job is added, removed or moved.
+    pub sealed: bool,
 }
 
 impl Clone for RouteState {
@@ -69,6 +73,8 @@ impl Clone for RouteState {
             distance: self.distance,
             duration: self.duration,
             has_transit: self.has_transit,
+            stability: self.stability,
+            sealed: self.sealed,
         }
     }
 
@@ -83,6 +89,8 @@ impl Clone for RouteState {
         self.distance = s.distance;
         self.duration = s.duration;
         self.has_transit = s.has_transit;
+        self.stability = s.stability;
+        self.sealed = s.sealed;
     }
 }
 
@@ -105,6 +113,8 @@ impl RouteState {
             distance: 0.0,
             duration: 0.0,
             has_transit: false,
+            stability: 0.0,
+            sealed: false,
         }
     }
 
@@ -123,6 +133,14 @@ impl RouteState {
         self.load.iter_mut().for_each(|l| *l = 0);
         self.distance = 0.0;
         self.has_transit = false;
+        self.stability = 0.0;
+        if p.stability.is_some() {
+            let mut after = None;
+            for &j in &self.jobs {
+                self.stability += p.change_cost(j as usize, self.vt, after);
+                after = Some(j as usize);
+            }
+        }
         let mut ok = true;
         let mut t = v.shift.start;
         let mut prev = v.start;
@@ -182,11 +200,28 @@ impl RouteState {
         if self.jobs.is_empty() {
             return 0.0;
         }
-        match p.objective {
-            super::model::Objective::Cost => p.vehicle_types[self.vt].route_cost(self.distance),
-            _ => self.distance,
-        }
+        self.stability
+            + match p.objective {
+                super::model::Objective::Cost => p.vehicle_types[self.vt].route_cost(self.distance),
+                _ => self.distance,
+            }
     }
+}
+
+/// How the route's stability cost changes when job `j` is inserted at `pos`: its own change,
+/// and the job it pushes back no longer following the one before.
+#[inline]
+pub(crate) fn stability_delta(p: &Problem, r: &RouteState, j: u32, pos: usize) -> f64 {
+    if p.stability.is_none() {
+        return 0.0;
+    }
+    let before = pos.checked_sub(1).map(|i| r.jobs[i] as usize);
+    let mut d = p.change_cost(j as usize, r.vt, before);
+    if let Some(&next) = r.jobs.get(pos) {
+        d += p.change_cost(next as usize, r.vt, Some(j as usize))
+            - p.change_cost(next as usize, r.vt, before);
+    }
+    d
 }
 
 /// Whether vehicle type `v` may carry `job` at all (capabilities, start site).

@@ -33,10 +33,11 @@ mod operators;
 pub mod readers;
 pub mod solver;
 
-pub use checker::{CheckReport, Violation, check};
+pub use checker::{CheckReport, Violation, check, check_kept};
 pub use model::{
     Capabilities, CostBreakdown, Costs, InitialRoute, Job, Objective, Priority, Problem,
-    ReasonCode, Rounding, Route, Solution, Stop, Summary, TimeWindow, Unassigned, VehicleType,
+    ReasonCode, Rounding, Route, Solution, Stability, Stop, Summary, TimeWindow, Unassigned,
+    UsualPlace, VehicleType,
 };
 pub use readers::{Instance, read_json, read_solomon, read_vrplib};
 pub use solver::{SolveOptions, solve};

@@ -283,6 +283,7 @@ pub struct Problem {
     pub(crate) vehicle_types: Vec<VehicleType>,
     pub(crate) objective: Objective,
     pub(crate) dims: usize,
+    pub(crate) stability: Option<Stability>,
 }
 
 impl Problem {
@@ -369,7 +370,69 @@ impl Problem {
             vehicle_types,
             objective,
             dims,
+            stability: None,
         })
+    }
+
+    /// Ask for stable routes: each job's usual route and place in it, and what changing them
+    /// costs. Checked against the problem: one entry per job, vehicle types in range.
+    pub fn set_stability(&mut self, stability: Stability) -> Result<(), PlannerError> {
+        if stability.usual.len() != self.jobs.len() {
+            return Err(PlannerError::Invalid(format!(
+                "stability: {} usual places for {} jobs",
+                stability.usual.len(),
+                self.jobs.len()
+            )));
+        }
+        if !(stability.move_penalty.is_finite()
+            && stability.move_penalty >= 0.0
+            && stability.reorder_penalty.is_finite()
+            && stability.reorder_penalty >= 0.0)
+        {
+            return Err(PlannerError::Invalid(
+                "stability: penalties must be finite and non-negative".into(),
+            ));
+        }
+        for (j, u) in stability.usual.iter().enumerate() {
+            let Some(u) = u else { continue };
+            if u.vehicle_type >= self.vehicle_types.len()
+                || self.vehicle_types[u.vehicle_type].count != Some(1)
+            {
+                return Err(PlannerError::Invalid(format!(
+                    "stability: job {}: its usual route must be a vehicle type with count 1",
+                    self.jobs[j].id
+                )));
+            }
+            if u.after.is_some_and(|a| a >= self.jobs.len() || a == j) {
+                return Err(PlannerError::Invalid(format!(
+                    "stability: job {}: the job it usually follows is out of range",
+                    self.jobs[j].id
+                )));
+            }
+        }
+        self.stability = Some(stability);
+        Ok(())
+    }
+
+    /// The stable-route wishes, if any.
+    pub fn stability(&self) -> Option<&Stability> {
+        self.stability.as_ref()
+    }
+
+    /// What keeping job `j` at its usual place costs when it rides vehicle type `vt` right after
+    /// `after` (`None`: first stop): the move penalty when `vt` is not its usual route, else the
+    /// reorder penalty when it no longer follows the job it usually follows.
+    #[inline]
+    pub(crate) fn change_cost(&self, j: usize, vt: usize, after: Option<usize>) -> f64 {
+        let Some(st) = &self.stability else {
+            return 0.0;
+        };
+        match &st.usual[j] {
+            None => 0.0,
+            Some(u) if u.vehicle_type != vt => st.move_penalty,
+            Some(u) if u.after != after => st.reorder_penalty,
+            Some(_) => 0.0,
+        }
     }
 
     /// The travel costs.
@@ -447,6 +510,9 @@ pub struct Route {
     pub cost: CostBreakdown,
     /// Number of leading stops that are locked (already picked up) and were kept in place.
     pub locked: usize,
+    /// The route was sealed by staff and kept exactly as given.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub sealed: bool,
 }
 
 /// Why a job was left out: a stable machine code.
@@ -538,6 +604,28 @@ pub struct Solution {
     pub summary: Summary,
 }
 
+/// Where a job usually rides: on a route that is reused day after day (the same courier sees the
+/// same people: that is the welfare check), right after another job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UsualPlace {
+    /// The vehicle type standing for the usual route (count 1).
+    pub vehicle_type: usize,
+    /// The job it usually follows on that route (among today's jobs); `None` when it comes first.
+    pub after: Option<usize>,
+}
+
+/// Stable routes: what it costs (in objective units, e.g. rupiah) to change where a job rides.
+/// The planner keeps a usual route unless changing it saves more than these penalties.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stability {
+    /// Per job (indexed as the problem's jobs), its usual place, if it has one.
+    pub usual: Vec<Option<UsualPlace>>,
+    /// Cost of putting a job on another route than its usual one.
+    pub move_penalty: f64,
+    /// Cost of a job kept on its route but no longer after the job it usually follows.
+    pub reorder_penalty: f64,
+}
+
 /// A route to start from (warm start): its vehicle type, its jobs in order, and how many leading
 /// jobs are locked (already picked up: they stay first, in this order, on this route).
 #[derive(Debug, Clone, PartialEq)]
@@ -548,4 +636,7 @@ pub struct InitialRoute {
     pub jobs: Vec<usize>,
     /// How many of the leading jobs are locked.
     pub locked: usize,
+    /// Sealed by staff: the route keeps exactly these jobs in this order (nothing is added,
+    /// removed or moved); `locked` is then ignored.
+    pub sealed: bool,
 }

@@ -6,7 +6,7 @@
 //! Owns the moves on the search state. Must not depend on the checker or on I/O.
 
 use super::constraints::{
-    Insertion, RouteState, compatible, insertion_delta, needs_simulation, simulate,
+    Insertion, RouteState, compatible, insertion_delta, needs_simulation, simulate, stability_delta,
 };
 use super::model::Objective;
 use super::solver::{Ctx, Rng, State};
@@ -171,7 +171,7 @@ pub(crate) fn recreate(
         let mut best: Option<(usize, usize)> = None;
         let mut best_new: Option<usize> = None;
         for (ri, r) in s.routes.iter().enumerate() {
-            if r.is_empty() {
+            if r.is_empty() || r.sealed {
                 continue;
             }
             let v = &p.vehicle_types[r.vt];
@@ -202,11 +202,12 @@ pub(crate) fn recreate(
                     Insertion::TooLate => continue,
                 };
                 {
-                    let cost = if p.objective == Objective::Cost {
-                        v.route_cost(r.distance + dd) - base + ctx.duration_weight * dd
-                    } else {
-                        dd
-                    };
+                    let cost = stability_delta(p, r, j, pos)
+                        + if p.objective == Objective::Cost {
+                            v.route_cost(r.distance + dd) - base + ctx.duration_weight * dd
+                        } else {
+                            dd
+                        };
                     if cost < best_cost {
                         best_cost = cost;
                         best = Some((ri, pos));
@@ -226,11 +227,12 @@ pub(crate) fn recreate(
                 let e = &ctx.empty[vt];
                 let sim = needs_simulation(p, vt, false, job);
                 if let Insertion::Feasible(dd) = insertion_delta(p, e, j, 0, sim) {
-                    let cost = match p.objective {
-                        Objective::Cost => v.route_cost(dd) + ctx.duration_weight * dd,
-                        Objective::Distance => dd,
-                        Objective::VehiclesThenDistance => dd + ctx.new_route_penalty,
-                    };
+                    let cost = p.change_cost(j as usize, vt, None)
+                        + match p.objective {
+                            Objective::Cost => v.route_cost(dd) + ctx.duration_weight * dd,
+                            Objective::Distance => dd,
+                            Objective::VehiclesThenDistance => dd + ctx.new_route_penalty,
+                        };
                     if cost < best_cost {
                         best_cost = cost;
                         best = None;
@@ -250,6 +252,7 @@ pub(crate) fn recreate(
             let r = &mut s.routes[slot];
             r.vt = vt;
             r.locked = 0;
+            r.sealed = false;
             r.jobs.push(j);
             s.used[vt] += 1;
             s.nonempty += 1;

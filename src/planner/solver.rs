@@ -253,7 +253,8 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution, Plan
             }
             r.jobs.push(j as u32);
         }
-        r.locked = ir.locked;
+        r.sealed = ir.sealed;
+        r.locked = if ir.sealed { r.jobs.len() } else { ir.locked };
         if !r.update(p) {
             return Err(PlannerError::Invalid(format!(
                 "initial route {i} is infeasible"
@@ -666,6 +667,7 @@ pub(crate) fn to_solution(p: &Problem, s: &State) -> Solution {
                 total,
             },
             locked: r.locked,
+            sealed: r.sealed,
         });
     }
     let mut unassigned: Vec<Unassigned> = s

@@ -44,6 +44,10 @@ pub struct PlanRow {
     pub matrix_ms: i64,
     /// Solve time.
     pub solve_ms: i64,
+    /// Meal stops moved off their standing route or place.
+    pub stops_moved: i64,
+    /// Those changes (JSON array of `{order_id, change, from_route, to_route, reason}`).
+    pub changes: Value,
     /// Who ran it.
     pub created_by: String,
     /// When.
@@ -229,7 +233,8 @@ where
 pub async fn insert_plan(conn: &mut AnyConnection, p: &PlanRow) -> Result<()> {
     sqlx::query(
         "INSERT INTO plans (id, site_id, origin, orders, routes, unplanned, cost_idr, one_trip_per_order_idr, \
-         matrix_ms, solve_ms, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+         matrix_ms, solve_ms, created_by, created_at, stops_moved, changes) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(p.id.to_string())
     .bind(p.site_id.map(|s| s.to_string()))
@@ -243,6 +248,8 @@ pub async fn insert_plan(conn: &mut AnyConnection, p: &PlanRow) -> Result<()> {
     .bind(p.solve_ms)
     .bind(&p.created_by)
     .bind(ts(p.created_at))
+    .bind(p.stops_moved)
+    .bind(p.changes.to_string())
     .execute(conn)
     .await?;
     Ok(())
@@ -263,6 +270,8 @@ fn plan_from_row(r: &AnyRow) -> Result<PlanRow> {
         one_trip_per_order_idr: r.float("one_trip_per_order_idr")?,
         matrix_ms: r.int("matrix_ms")?,
         solve_ms: r.int("solve_ms")?,
+        stops_moved: r.int("stops_moved")?,
+        changes: json_col("changes", &r.text("changes")?)?,
         created_by: r.text("created_by")?,
         created_at: parse_ts("created_at", &r.text("created_at")?)?,
     })
@@ -827,7 +836,7 @@ impl Store {
     pub async fn plan(&self, id: PlanId) -> Result<PlanRow> {
         let r = sqlx::query(
             "SELECT id, site_id, origin, orders, routes, unplanned, cost_idr, one_trip_per_order_idr, matrix_ms, \
-             solve_ms, created_by, created_at FROM plans WHERE id = $1",
+             solve_ms, created_by, created_at, stops_moved, changes FROM plans WHERE id = $1",
         )
         .bind(id.to_string())
         .fetch_one(self.reader())
@@ -881,6 +890,22 @@ impl Store {
             q = q.bind(b);
         }
         let rows = q.fetch_all(self.reader()).await?;
+        rows.iter().map(job_from_row).collect()
+    }
+
+    /// Jobs with a live (not removed) stop for an order whose window starts in
+    /// `[from, until)`: the day's routes, for the map.
+    pub async fn day_jobs(&self, from: DateTime<Utc>, until: DateTime<Utc>) -> Result<Vec<JobRow>> {
+        let sql = format!(
+            "SELECT {JOB_COLS} FROM jobs WHERE id IN (SELECT s.job_id FROM job_stops s \
+             JOIN orders o ON o.id = s.order_id WHERE s.status <> 'removed' \
+             AND o.window_start >= $1 AND o.window_start < $2) ORDER BY departure, id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(ts(from))
+            .bind(ts(until))
+            .fetch_all(self.reader())
+            .await?;
         rows.iter().map(job_from_row).collect()
     }
 

@@ -32,6 +32,7 @@ pub mod outbox;
 pub mod partners;
 pub mod recipients;
 pub mod reports;
+pub mod routes;
 pub mod sites;
 pub mod web;
 

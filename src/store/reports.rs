@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use super::{Result, RowExt, Store, ts};
+use super::{Result, RowExt, Store, parse_ts, ts};
 
 /// A day's figures (orders whose window starts in the range).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
@@ -48,7 +48,92 @@ impl DayFigures {
     }
 }
 
+/// One group of a range's orders or handovers: what happened to `n` orders of a program whose
+/// window starts at the same instant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutcomeCount {
+    /// Window start of the orders counted.
+    pub window_start: DateTime<Utc>,
+    /// `meal` or `medicine`.
+    pub kind: String,
+    /// `order` (counted once per order), or a handover: `on_time`, `late`, `failed`.
+    pub outcome: String,
+    /// The failure reason code of failed handovers.
+    pub reason: Option<String>,
+    /// How many.
+    pub n: i64,
+}
+
+/// Fares of the jobs partners took, per departure and program.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FareSum {
+    /// Planned departure.
+    pub departure: DateTime<Utc>,
+    /// `meal` or `medicine`.
+    pub kind: String,
+    /// Rupiah.
+    pub fare_idr: f64,
+}
+
 impl Store {
+    /// Orders and handovers of orders whose window starts in `[from, until)`, grouped by window
+    /// start, program and outcome (the caller groups the instants into local days), and the
+    /// fares of jobs departing in the range. Handovers are counted as in [`Store::day_figures`].
+    pub async fn range_outcomes(
+        &self,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<(Vec<OutcomeCount>, Vec<FareSum>)> {
+        let (a, b) = (ts(from), ts(until));
+        let pool = self.reader();
+        let rows = sqlx::query(
+            "SELECT window_start AS w, kind AS k, 'order' AS outcome, NULL AS reason, COUNT(*) AS n \
+             FROM orders WHERE window_start >= $1 AND window_start < $2 GROUP BY window_start, kind \
+             UNION ALL \
+             SELECT o.window_start AS w, o.kind AS k, \
+             CASE WHEN s.status = 'failed' THEN 'failed' WHEN s.updated_at <= o.window_end THEN 'on_time' ELSE 'late' END AS outcome, \
+             CASE WHEN s.status = 'failed' THEN COALESCE(s.fail_reason, 'other') ELSE NULL END AS reason, COUNT(*) AS n \
+             FROM job_stops s JOIN orders o ON o.id = s.order_id \
+             WHERE s.status IN ('delivered', 'failed') AND o.window_start >= $1 AND o.window_start < $2 \
+             GROUP BY o.window_start, o.kind, 3, 4",
+        )
+        .bind(&a)
+        .bind(&b)
+        .fetch_all(pool)
+        .await?;
+        let outcomes = rows
+            .iter()
+            .map(|r| {
+                Ok(OutcomeCount {
+                    window_start: parse_ts("window_start", &r.text("w")?)?,
+                    kind: r.text("k")?,
+                    outcome: r.text("outcome")?,
+                    reason: r.opt_text("reason")?,
+                    n: r.int("n")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let rows = sqlx::query(
+            "SELECT departure, kind, SUM(fare_idr) AS fare FROM jobs WHERE departure >= $1 AND departure < $2 \
+             AND status IN ('accepted', 'courier_assigned', 'picked_up', 'completed') GROUP BY departure, kind",
+        )
+        .bind(&a)
+        .bind(&b)
+        .fetch_all(pool)
+        .await?;
+        let fares = rows
+            .iter()
+            .map(|r| {
+                Ok(FareSum {
+                    departure: parse_ts("departure", &r.text("departure")?)?,
+                    kind: r.text("kind")?,
+                    fare_idr: r.float("fare")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok((outcomes, fares))
+    }
+
     /// Figures for orders whose window starts in `[from, until)`.
     pub async fn day_figures(
         &self,

@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::{Result, RowExt, Store, parse_col, parse_ts, ts};
+use super::{Result, RowExt, Store, opt_location, parse_col, parse_ts, ts};
 use crate::domain::records::User;
-use crate::domain::{OrderId, OrderKind, OrderStatus, SiteId, UserId};
+use crate::domain::{LatLon, OrderId, OrderKind, OrderStatus, SiteId, UserId};
 
 /// Failed logins recorded for one login name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +54,10 @@ pub struct DeliveryRow {
     pub partner_name: Option<String>,
     /// Courier details as the partner sent them (JSON text).
     pub courier: Option<String>,
+    /// Drop location, when known (the map draws it).
+    pub location: Option<LatLon>,
+    /// The job of the live stop, when planned.
+    pub job_id: Option<uuid::Uuid>,
 }
 
 /// Filters for [`Store::day_deliveries`].
@@ -95,6 +99,11 @@ fn delivery_from_row(r: &AnyRow) -> Result<DeliveryRow> {
         fail_reason: r.opt_text("fail_reason")?,
         partner_name: r.opt_text("partner_name")?,
         courier: r.opt_text("courier")?,
+        location: opt_location(r.opt_float("lat")?, r.opt_float("lon")?)?,
+        job_id: r
+            .opt_text("job_id")?
+            .map(|s| parse_col("job_id", &s))
+            .transpose()?,
     })
 }
 
@@ -206,7 +215,7 @@ impl Store {
     pub async fn day_deliveries(&self, f: &DeliveryFilter) -> Result<Vec<DeliveryRow>> {
         let sql = "SELECT o.id, o.kind, o.status, o.site_id, si.name AS site_name, o.recipient_name, \
              r.village, o.meal_name, o.window_start, o.window_end, st.eta, st.status AS stop_status, \
-             st.fail_reason, p.name AS partner_name, j.courier \
+             st.fail_reason, p.name AS partner_name, j.courier, o.lat, o.lon, st.job_id \
              FROM orders o \
              JOIN sites si ON si.id = o.site_id \
              LEFT JOIN recipients r ON r.id = o.recipient_id \

@@ -1,8 +1,12 @@
-//! Words on the pages, in Bahasa Indonesia (the default) and English.
+//! Words on the pages, in Bahasa Indonesia (the default) and English: one table for every
+//! state, alert kind and reason code that a page shows (Today, the map, reports, admin), so a
+//! code is said the same way everywhere.
 //!
 //! Pure: no HTTP, no storage.
 
-use crate::domain::{AlertKind, AlertStatus, OrderKind, OrderStatus};
+use std::borrow::Cow;
+
+use crate::domain::{AlertKind, AlertStatus, JobStatus, OrderKind, OrderStatus, StopStatus};
 
 /// The language of a page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -79,6 +83,128 @@ impl Lang {
         }
     }
 
+    /// A job's state.
+    pub fn job_status(self, s: JobStatus) -> &'static str {
+        match s {
+            JobStatus::Offered => self.t("ditawarkan", "offered"),
+            JobStatus::Accepted => self.t("diterima mitra", "accepted"),
+            JobStatus::CourierAssigned => self.t("ada kurir", "courier assigned"),
+            JobStatus::PickedUp => self.t("diantar", "picked up"),
+            JobStatus::Completed => self.t("selesai", "completed"),
+            JobStatus::Cancelled => self.t("dibatalkan", "cancelled"),
+            JobStatus::Expired => self.t("tidak ada kurir", "no courier"),
+        }
+    }
+
+    /// An offer's state (`pending`, `accepted`, …); unknown names are shown as they are.
+    pub fn offer_status(self, s: &str) -> Cow<'static, str> {
+        let t = |id, en| Cow::Borrowed(self.t(id, en));
+        match s {
+            "pending" => t("menunggu jawaban", "pending"),
+            "accepted" => t("diterima", "accepted"),
+            "rejected" => t("ditolak", "rejected"),
+            "expired" => t("kedaluwarsa", "expired"),
+            "withdrawn" => t("ditarik", "withdrawn"),
+            other => Cow::Owned(other.to_owned()),
+        }
+    }
+
+    /// An outbound webhook's delivery state (`pending`, `delivered`, `failed`, `dropped`).
+    pub fn delivery_status(self, s: &str) -> Cow<'static, str> {
+        let t = |id, en| Cow::Borrowed(self.t(id, en));
+        match s {
+            "pending" => t("menunggu kirim", "pending"),
+            "delivered" => t("terkirim", "delivered"),
+            "failed" => t("gagal", "failed"),
+            "dropped" => t("dibuang (lewat batas waktu)", "dropped (past its deadline)"),
+            other => Cow::Owned(other.to_owned()),
+        }
+    }
+
+    /// A stop's state.
+    pub fn stop_status(self, s: StopStatus) -> &'static str {
+        match s {
+            StopStatus::Pending => self.t("belum sampai", "pending"),
+            StopStatus::Arrived => self.t("kurir di lokasi", "courier arrived"),
+            StopStatus::Delivered => self.t("terkirim", "delivered"),
+            StopStatus::Failed => self.t("gagal", "failed"),
+            StopStatus::Removed => self.t("dilepas dari rute", "removed"),
+        }
+    }
+
+    /// A reason code as staff say it: why a handover failed (`not_home`, `refused`,
+    /// `address_not_found`, `unsafe`, `other`), why an order was left out of a plan (the
+    /// planner's codes and intake's), why an alert was raised. An unknown code is shown as sent
+    /// (partners may add codes before antar learns them).
+    pub fn reason(self, code: &str) -> Cow<'static, str> {
+        let t = |id, en| Cow::Borrowed(self.t(id, en));
+        match code.trim() {
+            // Failed handovers (stop.failed).
+            "not_home" => t("penerima tidak di rumah", "recipient not home"),
+            "refused" => t("ditolak penerima", "refused by the recipient"),
+            "address_not_found" => t("alamat tidak ditemukan", "address not found"),
+            "unsafe" => t("tidak aman untuk kurir", "unsafe for the courier"),
+            "other" => t("alasan lain", "other reason"),
+            // Alerts.
+            "all_partners_declined" => t(
+                "semua mitra menolak atau tidak menjawab",
+                "every partner declined or did not answer",
+            ),
+            "wave_missed" => t(
+                "gelombang perencanaan terlewat saat layanan mati",
+                "a planning wave was missed while the service was down",
+            ),
+            // Orders left out of a plan.
+            "far_from_road" => t(
+                "titik lokasi terlalu jauh dari jalan yang bisa dilalui motor",
+                "the pin is too far from any ridable road",
+            ),
+            "site_far_from_road" => t(
+                "lokasi dapur / farmasi jauh dari jalan",
+                "the pickup site is far from any road",
+            ),
+            "no_road_network" => t("peta jalan belum dimuat", "no road network is loaded"),
+            "NoVehicle" | "no_vehicle" => t("tidak ada kurir tersedia", "no couriers available"),
+            "CapabilityMissing" | "capability_missing" => t(
+                "butuh kemampuan (kotak dingin, serah terima PIN) yang tidak dimiliki kurir mana pun",
+                "needs a capability (cold box, PIN handover) no courier has",
+            ),
+            "NoStartSite" | "no_start_site" => t(
+                "tidak ada kurir yang berangkat dari lokasi ambil ini",
+                "no courier starts at its pickup site",
+            ),
+            "CapacityExceeded" | "capacity_exceeded" => t(
+                "muatan melebihi kapasitas setiap kurir",
+                "load exceeds every courier's capacity",
+            ),
+            "Unreachable" | "unreachable" => t(
+                "tidak ada jalan dari lokasi ambil ke alamat",
+                "no road path from the pickup site to the stop",
+            ),
+            "WindowUnreachable" | "window_unreachable" => t(
+                "jendela waktu tutup sebelum kurir mana pun bisa sampai",
+                "the window closes before any courier can reach it",
+            ),
+            "TransitTooShort" | "transit_too_short" => t(
+                "batas waktu di perjalanan terlalu pendek untuk perjalanan langsung",
+                "max time in transit too short for the direct trip",
+            ),
+            "RouteTooLong" | "route_too_long" => t(
+                "perjalanan langsung melebihi batas durasi rute",
+                "the direct trip exceeds the max route duration",
+            ),
+            "NoStopsAllowed" | "no_stops_allowed" => t(
+                "kurir tidak boleh membawa satu pun titik",
+                "every courier allows zero stops",
+            ),
+            "NoRoom" | "no_room" => t(
+                "tidak ada ruang di rute mana pun",
+                "no room left in any route",
+            ),
+            other => Cow::Owned(other.to_owned()),
+        }
+    }
+
     /// An alert's handling state.
     pub fn alert_status(self, s: AlertStatus) -> &'static str {
         match s {
@@ -99,5 +225,41 @@ mod tests {
         assert_eq!(Lang::parse("EN"), Some(Lang::En));
         assert_eq!(Lang::parse("fr"), None);
         assert_eq!(Lang::En.order_status(OrderStatus::Delivered), "delivered");
+    }
+
+    #[test]
+    fn every_failure_reason_a_partner_may_send_is_translated_and_unknown_codes_pass_through() {
+        for code in [
+            "not_home",
+            "refused",
+            "address_not_found",
+            "unsafe",
+            "other",
+        ] {
+            let id = Lang::Id.reason(code);
+            let en = Lang::En.reason(code);
+            assert_ne!(id, code, "{code} has Indonesian words");
+            assert_ne!(en, code, "{code} has English words");
+            assert_ne!(id, en);
+        }
+        assert_eq!(Lang::Id.reason("not_home"), "penerima tidak di rumah");
+        assert_eq!(Lang::En.reason("flat_tyre"), "flat_tyre");
+    }
+
+    #[test]
+    fn every_state_and_kind_has_words_in_both_languages() {
+        for s in JobStatus::ALL {
+            assert_ne!(Lang::Id.job_status(*s), Lang::En.job_status(*s), "{s}");
+        }
+        for s in StopStatus::ALL {
+            assert_ne!(Lang::Id.stop_status(*s), Lang::En.stop_status(*s), "{s}");
+        }
+        for k in AlertKind::ALL {
+            assert_ne!(Lang::Id.alert_kind(*k), k.as_str());
+        }
+        assert_eq!(
+            Lang::En.reason("WindowUnreachable"),
+            "the window closes before any courier can reach it"
+        );
     }
 }

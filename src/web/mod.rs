@@ -6,9 +6,11 @@
 //! same use cases as the API, with their access rules and audit) and `domain`; must not depend
 //! on `api` internals and must not speak SQL (that is `store`).
 
+mod admin;
 mod courier;
 pub mod i18n;
 mod login;
+mod map;
 mod pharmacy;
 mod reports;
 mod today;
@@ -81,7 +83,32 @@ pub fn router(state: WebState) -> Router {
         .route("/alerts/{id}/acknowledge", post(today::acknowledge))
         .route("/alerts/{id}/close", post(today::close))
         .route("/pharmacy", get(pharmacy::page).post(pharmacy::submit))
+        .route("/map", get(map::page))
         .route("/reports", get(reports::page))
+        .route("/reports.csv", get(reports::csv))
+        .route("/admin", get(admin::home))
+        .route("/admin/sites", get(admin::sites).post(admin::create_site))
+        .route(
+            "/admin/sites/{id}",
+            get(admin::site).post(admin::update_site),
+        )
+        .route(
+            "/admin/partners",
+            get(admin::partners).post(admin::create_partner),
+        )
+        .route(
+            "/admin/partners/{id}",
+            get(admin::partner).post(admin::update_partner),
+        )
+        .route("/admin/partners/{id}/active", post(admin::toggle_partner))
+        .route(
+            "/admin/partners/{id}/test-webhook",
+            post(admin::test_webhook),
+        )
+        .route("/admin/users", get(admin::users).post(admin::create_user))
+        .route("/admin/tokens", post(admin::create_token))
+        .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
+        .route("/admin/audit", get(admin::audit))
         .route("/kurir/sw.js", get(courier::service_worker))
         .route("/kurir/{token}", get(courier::show))
         .route("/kurir/{token}/events", post(courier::event))
@@ -256,11 +283,15 @@ pub fn layout(lang: Lang, title: &str, staff: Option<&Staff>, content: Markup) -
                             @if s.user.role != Role::Pharmacist {
                                 a href="/today" { (lang.t("Hari ini", "Today")) }
                             }
+                            a href="/map" { (lang.t("Peta", "Map")) }
                             @if matches!(s.user.role, Role::Pharmacist | Role::Admin) {
                                 a href="/pharmacy" { (lang.t("Resep", "Prescriptions")) }
                             }
                             @if s.user.role != Role::Pharmacist {
                                 a href="/reports" { (lang.t("Laporan", "Report")) }
+                            }
+                            @if s.user.role == Role::Admin {
+                                a href="/admin" { (lang.t("Admin", "Admin")) }
                             }
                         }
                         span.lang {

@@ -314,7 +314,7 @@ fn live_fragment(staff: &Staff, data: &Data) -> Markup {
                                 td { (r.eta.map(|t| local(t, tz)).unwrap_or_else(|| "–".into())) }
                                 td class={ "s-" (r.status.as_str()) } {
                                     (l.kind(r.kind)) ": " (l.order_status(r.status))
-                                    @if let Some(f) = &r.fail_reason { " (" (f) ")" }
+                                    @if let Some(f) = &r.fail_reason { " (" (l.reason(f)) ")" }
                                 }
                             }
                         }
@@ -331,7 +331,7 @@ fn alert_box(staff: &Staff, a: &AlertRow, tz: chrono_tz::Tz) -> Markup {
     html! {
         div.alert {
             strong { (l.alert_kind(a.kind)) } " · " (l.alert_status(a.status)) " · "
-            (local(a.raised_at, tz)) " · " (a.reason)
+            (local(a.raised_at, tz)) " · " (l.reason(&a.reason))
             @if !a.note.is_empty() { " · " (a.note) }
             @if a.status == AlertStatus::Open {
                 form.inline method="post" action={ "/alerts/" (a.id) "/acknowledge" } {

@@ -1,0 +1,711 @@
+//! The operations pages over real HTTP on loopback, on SQLite and PostgreSQL: the map (stops,
+//! routes and roads, access by site), reports over a range (per program, failure reasons, cost
+//! per delivery, CSV), the admin pages (admins only, CSRF, errors beside fields, tokens shown
+//! once, the test webhook and its delivery, the audit log), gzip; and, in headless Chromium, a
+//! partner's event changing a delivery on an open Today page without a reload.
+
+#[allow(dead_code, unused_imports, unused_macros)]
+#[path = "api/support.rs"]
+mod support;
+#[allow(dead_code)]
+#[path = "web_support.rs"]
+mod web_support;
+
+use std::sync::{Arc, Mutex};
+
+use antar::dispatch::outbox::OutboxWorker;
+use antar::domain::{JobStatus, OrderKind, PlanId, StopStatus};
+use antar::store::jobs::{JobRow, PlanRow, StopRow};
+use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
+use hmac::{Hmac, KeyInit, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+use support::{Backend, TestApp, body, prescription};
+use web_support::*;
+
+const TOWN: &str = "fixtures/roads/banyuwangi-town.osm";
+
+/// Run a test body on SQLite and PostgreSQL with the demo town's roads loaded.
+macro_rules! with_town {
+    ($(async fn $name:ident($app:ident) $body:block)*) => {
+        $(mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run($app: TestApp) $body
+
+            #[tokio::test]
+            async fn sqlite() {
+                run(TestApp::spawn_with(Backend::Sqlite, TOWN).await.unwrap()).await
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(app) = TestApp::spawn_with(Backend::Postgres, TOWN).await {
+                    run(app).await
+                }
+            }
+        })*
+    };
+}
+
+/// A partner endpoint on loopback that accepts every offer and counts what it receives.
+async fn accepting_partner() -> (String, Arc<Mutex<Vec<Value>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |b: axum::body::Bytes| {
+            let s = s.clone();
+            async move {
+                s.lock()
+                    .unwrap()
+                    .push(serde_json::from_slice::<Value>(&b).unwrap_or(Value::Null));
+                axum::Json(json!({"decision": "accept"}))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, seen)
+}
+
+struct PartnerKeys {
+    callback_secret: String,
+    token: String,
+}
+
+async fn api_partner(app: &TestApp, name: &str, url: &str) -> PartnerKeys {
+    let r = app
+        .post(
+            "/api/v1/admin/partners",
+            &app.admin,
+            &json!({"name": name, "webhook_url": url, "rank": 1, "offer_timeout_s": 120,
+                    "capabilities": {"max_stops": 8, "capacity": 18, "cold_box": true, "controlled_handover": true},
+                    "fare": {"base_idr": 8000, "per_km_idr": 2500, "cap_idr": 40000}}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let p = body(r).await;
+    PartnerKeys {
+        callback_secret: p["callback_secret"].as_str().unwrap().to_owned(),
+        token: p["token"].as_str().unwrap().to_owned(),
+    }
+}
+
+/// Post a partner event signed per Standard Webhooks (HMAC computed here, not by the crate).
+async fn send_event(app: &TestApp, keys: &PartnerKeys, id: &str, event: &Value) -> u16 {
+    let body = serde_json::to_vec(event).unwrap();
+    let ts = Utc::now().timestamp();
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(keys.callback_secret.strip_prefix("whsec_").unwrap())
+        .unwrap();
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&key).unwrap();
+    mac.update(format!("{id}.{ts}.").as_bytes());
+    mac.update(&body);
+    let sig = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    app.client
+        .post(format!("{}/partner/v1/events", app.base))
+        .bearer_auth(&keys.token)
+        .header("content-type", "application/json")
+        .header("webhook-id", id)
+        .header("webhook-timestamp", ts.to_string())
+        .header("webhook-signature", format!("v1,{sig}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn plan(app: &TestApp) -> Value {
+    let r = app
+        .post(
+            "/api/v1/plans",
+            &app.admin,
+            &json!({"dry_run": false, "time_limit_ms": 200}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    body(r).await
+}
+
+async fn deliver_outbox(app: &TestApp, at: DateTime<Utc>) {
+    let mut w = OutboxWorker::new(app.dispatch.clone(), 3).unwrap();
+    while w.run_once(at).await.unwrap() > 0 {}
+}
+
+/// A pharmacy with `n` prescriptions for 2031-03-04 (Jakarta) near it; returns (site, order ids).
+async fn pharmacy_orders(app: &TestApp, name: &str, n: usize) -> (String, Vec<String>) {
+    let site = app.site("pharmacy", name, -8.225, 114.35).await;
+    let pharmacist = app.token("pharmacist", Some(&site)).await;
+    let mut orders = Vec::new();
+    for i in 0..n {
+        let mut p = prescription(&format!("{name} Pasien {i}"));
+        p["patient"]["location"] = json!({"lat": -8.215 + 0.002 * i as f64, "lon": 114.355});
+        p["ready_at"] = json!("2031-03-04T02:00:00Z");
+        p["deliver_by"] = json!("2031-03-04T06:00:00Z");
+        let r = app.post("/api/v1/prescriptions", &pharmacist, &p).await;
+        assert_eq!(r.status(), 201);
+        orders.push(body(r).await["id"].as_str().unwrap().to_owned());
+    }
+    (site, orders)
+}
+
+with_town! {
+async fn the_map_draws_the_days_stops_route_and_roads_for_those_who_may_see_them(app) {
+    let (site, orders) = pharmacy_orders(&app, "RSUD Blambangan", 3).await;
+    let p = plan(&app).await;
+    assert_eq!(p["job_ids"].as_array().unwrap().len(), 1, "{p}");
+    let other = app.site("pharmacy", "RSUD Genteng", -8.3650, 114.1500).await;
+    user(&app, "sari", "social_worker", None).await;
+    user(&app, "apoteker.genteng", "pharmacist", Some(&other)).await;
+
+    let mut b = Browser::new(&app.base);
+    assert_eq!(b.get("/map").await.status, 303, "signed-in staff only");
+    assert_eq!(b.login("sari", PASSWORD).await.status, 303);
+    let map = b.get("/map?date=2031-03-04").await;
+    assert_eq!(map.status, 200);
+    let t = &map.text;
+    // The roads around the stops, as one path in whole metres.
+    let roads = t.split("<path class=\"roads\" clip-path=\"url(#map-box)\" d=\"").nth(1).expect("a road path");
+    let d = roads.split('"').next().unwrap();
+    assert!(d.starts_with('M') && d.matches('M').count() > 5, "{}", &d[..d.len().min(200)]);
+    assert!(!d.contains('.'), "coordinates rounded to metres");
+    // The route, coloured by its state (no partner: nobody took it).
+    assert_eq!(t.matches("<polyline class=\"route\"").count(), 1, "one route");
+    assert!(t.contains("data-status=\"expired\""));
+    // Every stop: a link to its line below the map, with a title, and the line itself.
+    for o in &orders {
+        assert!(t.contains(&format!("<a class=\"stop\" href=\"#stop-{o}\"")), "stop {o}");
+        assert!(t.contains(&format!("<li id=\"stop-{o}\"")), "detail of {o}");
+    }
+    assert_eq!(t.matches("<title>RSUD Blambangan Pasien").count(), 3);
+    assert!(t.contains("class=\"legend\""));
+    assert!(t.contains("RSUD Blambangan"), "the pickup site");
+    // The filter by site keeps them; another site's filter drops them.
+    let by_site = b.get(&format!("/map?date=2031-03-04&site={site}")).await;
+    assert_eq!(by_site.text.matches("<a class=\"stop\"").count(), 3);
+    let by_other = b.get(&format!("/map?date=2031-03-04&site={other}")).await;
+    assert_eq!(by_other.text.matches("<a class=\"stop\"").count(), 0);
+    // English.
+    let en = b.get("/map?date=2031-03-04&lang=en").await;
+    assert!(en.text.contains("route: no courier"), "legend in English");
+
+    // A pharmacist of another site sees none of these patients.
+    let mut ph = Browser::new(&app.base);
+    assert_eq!(ph.login("apoteker.genteng", PASSWORD).await.status, 303);
+    let theirs = ph.get(&format!("/map?date=2031-03-04&site={site}")).await;
+    assert_eq!(theirs.status, 200);
+    assert!(!theirs.text.contains("Pasien"), "no other site's patients");
+    assert!(!theirs.text.contains("<a class=\"stop\""));
+
+    // The map's read of patient names is audited like the Today page's.
+    let audit = app.get("/api/v1/admin/audit?entity=order", &app.admin).await;
+    assert!(audit.text().await.unwrap().contains("social_worker:sari"));
+}
+}
+
+/// Put the orders on a completed job: the first delivered on time, the second late, the third
+/// failed (not home).
+async fn finish_orders(app: &TestApp, site: &str, orders: &[String]) {
+    let site = site.parse().unwrap();
+    let start: DateTime<Utc> = "2031-03-04T02:00:00Z".parse().unwrap();
+    let end: DateTime<Utc> = "2031-03-04T06:00:00Z".parse().unwrap();
+    let mut tx = app.dispatch.store().begin().await.unwrap();
+    let plan = PlanId(uuid::Uuid::now_v7());
+    antar::store::jobs::insert_plan(
+        &mut tx,
+        &PlanRow {
+            id: plan,
+            site_id: Some(site),
+            origin: "on_demand".into(),
+            orders: 3,
+            routes: 1,
+            unplanned: json!([]),
+            cost_idr: 20000.0,
+            one_trip_per_order_idr: 0.0,
+            matrix_ms: 0,
+            solve_ms: 0,
+            stops_moved: 0,
+            changes: json!([]),
+            created_by: "test".into(),
+            created_at: start,
+        },
+    )
+    .await
+    .unwrap();
+    let job = uuid::Uuid::now_v7();
+    antar::store::jobs::insert_job(
+        &mut tx,
+        &JobRow {
+            id: job,
+            plan_id: plan,
+            site_id: site,
+            kind: OrderKind::Medicine,
+            status: JobStatus::Completed,
+            partner_id: None,
+            departure: start,
+            distance_m: 4000.0,
+            duration_s: 900.0,
+            fare_idr: 20000.0,
+            geometry: Vec::new(),
+            needs_cold_box: false,
+            needs_controlled: false,
+            load: 3,
+            last_seq: 0,
+            round: 1,
+            courier: None,
+            courier_location: None,
+            flagged_at: None,
+            flag_reason: None,
+            created_at: start,
+            updated_at: start,
+        },
+    )
+    .await
+    .unwrap();
+    let outcomes = [
+        (StopStatus::Delivered, None, start + Duration::hours(1)),
+        (StopStatus::Delivered, None, end + Duration::hours(1)),
+        (
+            StopStatus::Failed,
+            Some("not_home"),
+            start + Duration::hours(2),
+        ),
+    ];
+    for (i, (o, (status, reason, at))) in orders.iter().zip(outcomes).enumerate() {
+        let stop = StopRow {
+            id: uuid::Uuid::now_v7(),
+            job_id: job,
+            position: i as i64,
+            order_id: o.parse().unwrap(),
+            parcel_code: format!("OB-{i}"),
+            eta: start + Duration::minutes(30),
+            status,
+            proof: None,
+            fail_reason: reason.map(str::to_owned),
+            note: None,
+            updated_at: at,
+        };
+        antar::store::jobs::insert_stop(&mut tx, &stop)
+            .await
+            .unwrap();
+        // The outcome arrives later, with a partner event: stored by an update.
+        antar::store::jobs::update_stop(&mut tx, &stop)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+on_both_backends! {
+async fn reports_count_a_range_per_program_with_reasons_and_cost_and_download_as_csv(app) {
+    let (site, orders) = pharmacy_orders(&app, "RSUD Blambangan", 3).await;
+    finish_orders(&app, &site, &orders).await;
+    user(&app, "sari", "social_worker", None).await;
+    user(&app, "apoteker", "pharmacist", Some(&site)).await;
+    let mut b = Browser::new(&app.base);
+    assert_eq!(b.login("sari", PASSWORD).await.status, 303);
+
+    let page = b.get("/reports?from=2031-03-03&to=2031-03-05").await;
+    assert_eq!(page.status, 200);
+    let t = &page.text;
+    assert!(t.contains("2031-03-03 – 2031-03-05"));
+    // Medicine: 3 orders, 2 delivered (1 on time, 1 late), 1 failed, Rp 20000 fares, Rp 10000 each.
+    let row = "<tr><th scope=\"row\">obat</th><td>3</td><td>2</td><td>1</td><td>1</td><td>1</td><td>Rp 20000</td><td>Rp 10000</td></tr>";
+    assert!(t.contains(row), "{t}");
+    let reasons = t.split("id=\"fail-reasons\"").nth(1).unwrap().split("</table>").next().unwrap();
+    assert!(reasons.contains("<th scope=\"row\">penerima tidak di rumah</th><td>1</td>"), "{reasons}");
+    assert!(t.contains("penyandang dana"), "the page says how funders are grouped");
+    // The chart: one bar group per day, the delivered day with three coloured parts.
+    let chart = t.split("<figure class=\"chart\">").nth(1).expect("a chart");
+    assert_eq!(chart.matches("<g>").count(), 3, "three days");
+    assert!(chart.contains("2031-03-04: 1 tepat waktu, 1 terlambat, 1 gagal"));
+    assert_eq!(chart.matches("<rect ").count(), 3);
+    let en = b.get("/reports?from=2031-03-03&to=2031-03-05&lang=en").await;
+    assert!(en.text.contains("<th scope=\"row\">recipient not home</th>"));
+
+    // A single day still shows its alerts, jobs and offers.
+    let day = b.get("/reports?date=2031-03-04&lang=id").await;
+    assert!(day.text.contains("Laporan harian"));
+    assert!(day.text.contains("<th scope=\"row\">selesai</th><td>1</td>"), "jobs by state, translated");
+
+    // The CSV.
+    let r = b
+        .client
+        .get(format!("{}/reports.csv?from=2031-03-03&to=2031-03-05", app.base))
+        .header(reqwest::header::COOKIE, b.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+    assert_eq!(
+        r.headers()["content-disposition"],
+        "attachment; filename=\"antar-report-2031-03-03-2031-03-05.csv\""
+    );
+    let csv = r.text().await.unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "date,program,orders,delivered,delivered_on_time,delivered_late,failed,failed_not_home,\
+         failed_refused,failed_address_not_found,failed_unsafe,failed_other,fares_idr,cost_per_delivery_idr"
+    );
+    assert_eq!(lines.next().unwrap(), "2031-03-04,medicine,3,2,1,1,1,1,0,0,0,0,20000,10000");
+    assert_eq!(lines.next(), None);
+
+    // Bad ranges: the error beside the field, nothing computed.
+    let inverted = b.get("/reports?from=2031-03-05&to=2031-03-03").await;
+    assert_eq!(inverted.status, 422);
+    assert!(inverted.text.contains("id=\"r-to-err\""), "{}", inverted.text);
+    let long = b.get("/reports?from=2031-01-01&to=2031-06-01").await;
+    assert_eq!(long.status, 422);
+    assert!(long.text.contains("92"));
+    let garbage = b.get("/reports?from=kemarin").await;
+    assert_eq!(garbage.status, 422);
+    assert!(garbage.text.contains("id=\"r-from-err\""));
+    assert_eq!(b.get("/reports.csv?from=2031-03-05&to=2031-03-03").await.status, 422);
+
+    // Pharmacists are bound to a site; the figures cover every site.
+    let mut ph = Browser::new(&app.base);
+    assert_eq!(ph.login("apoteker", PASSWORD).await.status, 303);
+    assert_eq!(ph.get("/reports?from=2031-03-03&to=2031-03-05").await.status, 403);
+    assert_eq!(ph.get("/reports.csv?from=2031-03-03&to=2031-03-05").await.status, 403);
+}
+}
+
+on_both_backends! {
+async fn admin_pages_are_for_admins_and_their_forms_check_csrf_and_show_errors_beside_fields(app) {
+    user(&app, "root", "admin", None).await;
+    user(&app, "sari", "social_worker", None).await;
+    let mut sw = Browser::new(&app.base);
+    assert_eq!(sw.login("sari", PASSWORD).await.status, 303);
+    let today = sw.get("/today").await;
+    assert!(!today.text.contains("href=\"/admin\""), "no admin entry for others");
+    for path in ["/admin/sites", "/admin/partners", "/admin/users", "/admin/audit"] {
+        assert_eq!(sw.get(path).await.status, 403, "{path}");
+    }
+    let token = csrf_of(&today.text);
+    let refused = sw
+        .post("/admin/sites", &[("_csrf", &token), ("kind", "kitchen"), ("name", "Warung Liar"),
+                                 ("lat", "-8.2"), ("lon", "114.3")])
+        .await;
+    assert_eq!(refused.status, 403);
+
+    let mut b = Browser::new(&app.base);
+    assert_eq!(b.login("root", PASSWORD).await.status, 303);
+    let sites = b.get("/admin/sites").await;
+    assert_eq!(sites.status, 200);
+    assert!(sites.text.contains("href=\"/admin\""), "admin entry for admins");
+    assert!(sites.text.contains("<label for=\"s-name\""));
+    let token = csrf_of(&sites.text);
+    let fields = |lat: &'static str| {
+        vec![("kind", "kitchen"), ("name", "Warung Bu Tin"), ("address", "Jl. Kepiting 3"),
+             ("phone", "0333-123456"), ("lat", lat), ("lon", "114.352"), ("time_zone", "Asia/Jakarta")]
+    };
+    // Without the token: refused, nothing stored.
+    assert_eq!(b.post("/admin/sites", &fields("-8.22")).await.status, 403);
+    // A latitude out of range: the error beside the field, nothing stored.
+    let mut bad = fields("-98.22");
+    bad.push(("_csrf", &token));
+    let r = b.post("/admin/sites", &bad).await;
+    assert_eq!(r.status, 422);
+    assert!(r.text.contains("id=\"s-lat-err\""), "{}", r.text);
+    assert!(r.text.contains("value=\"Warung Bu Tin\""), "typed values kept");
+    let sites_now = app.dispatch.store().sites().await.unwrap();
+    assert!(sites_now.is_empty(), "{sites_now:?}");
+    let mut good = fields("-8.22");
+    good.push(("_csrf", &token));
+    assert_eq!(b.post("/admin/sites", &good).await.status, 303);
+    let stored = app.dispatch.store().sites().await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].name, "Warung Bu Tin");
+    // Edit: rename and retire.
+    let id = stored[0].id;
+    let edit = b.get(&format!("/admin/sites/{id}")).await;
+    assert!(edit.text.contains("value=\"Warung Bu Tin\""));
+    let r = b
+        .post(&format!("/admin/sites/{id}"), &[("_csrf", &token), ("name", "Warung Bu Tini"),
+              ("lat", "-8.22"), ("lon", "114.352"), ("time_zone", "Asia/Jakarta")])
+        .await;
+    assert_eq!(r.status, 303);
+    let site = app.dispatch.store().site(id).await.unwrap();
+    assert_eq!(site.name, "Warung Bu Tini");
+    assert!(!site.active, "the unticked box retires it");
+    let r = b
+        .post(&format!("/admin/sites/{id}"), &[("_csrf", &token), ("name", "X"),
+              ("lat", "-8.22"), ("lon", "114.352"), ("time_zone", "Mars/Olympus")])
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.text.contains("id=\"s-tz-err\""));
+    assert_eq!(app.dispatch.store().site(id).await.unwrap().name, "Warung Bu Tini");
+
+    // A pharmacy, a pharmacist user and a token shown once.
+    let ph = app.site("pharmacy", "RSUD Blambangan", -8.2192, 114.3691).await;
+    let r = b
+        .post("/admin/users", &[("_csrf", &token), ("name", "Apoteker Ani"), ("login", "ani"),
+              ("role", "pharmacist"), ("site_id", ""), ("password", "rahasia-sekali-456")])
+        .await;
+    assert_eq!(r.status, 422, "a pharmacist needs a pharmacy");
+    assert!(r.text.contains("id=\"u-site-err\""), "{}", r.text);
+    let r = b
+        .post("/admin/users", &[("_csrf", &token), ("name", "Apoteker Ani"), ("login", "ani"),
+              ("role", "pharmacist"), ("site_id", &ph), ("password", "pendek")])
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.text.contains("id=\"u-password-err\""));
+    let r = b
+        .post("/admin/users", &[("_csrf", &token), ("name", "Apoteker Ani"), ("login", "ani"),
+              ("role", "pharmacist"), ("site_id", &ph), ("password", "rahasia-sekali-456")])
+        .await;
+    assert_eq!(r.status, 303);
+    let mut ani = Browser::new(&app.base);
+    assert_eq!(ani.login("ani", "rahasia-sekali-456").await.status, 303, "the new user signs in");
+    let r = b
+        .post("/admin/tokens", &[("_csrf", &token), ("name", "SIMRS Blambangan"),
+              ("role", "pharmacist"), ("site_id", &ph), ("partner_id", "")])
+        .await;
+    assert_eq!(r.status, 200);
+    let secret = r.text.split("id=\"token-secret\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    let works = app.get("/api/v1/prescriptions", &secret).await;
+    assert_eq!(works.status(), 200, "the shown token works");
+    let list = b.get("/admin/users").await;
+    assert!(!list.text.contains(&secret), "shown once");
+    assert!(list.text.contains("SIMRS Blambangan"));
+    let info = app.dispatch.store().tokens().await.unwrap();
+    let t = info.iter().find(|t| t.name == "SIMRS Blambangan").unwrap();
+    assert_eq!(b.post(&format!("/admin/tokens/{}/revoke", t.id), &[]).await.status, 403);
+    assert_eq!(app.get("/api/v1/prescriptions", &secret).await.status(), 200);
+    let r = b.post(&format!("/admin/tokens/{}/revoke", t.id), &[("_csrf", &token)]).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(app.get("/api/v1/prescriptions", &secret).await.status(), 401);
+
+    // The audit log: filtered by actor and action, paged.
+    for i in 0..55 {
+        app.dispatch.store().audit_read("social_worker:sari", "order", None, &json!({"i": i})).await.unwrap();
+    }
+    let mine = b.get("/admin/audit?actor=admin%3Aroot&action=create").await;
+    assert_eq!(mine.status, 200);
+    assert!(mine.text.contains("Warung Bu Tin"));
+    assert!(mine.text.contains("SIMRS Blambangan"));
+    assert!(!mine.text.contains("social_worker:sari"));
+    let all = app
+        .dispatch
+        .store()
+        .audit_search(&antar::store::audit::AuditFilter {
+            actor: Some("social_worker:sari".into()),
+            limit: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .len();
+    assert!(all > 55);
+    let reads = b.get("/admin/audit?actor=social_worker%3Asari").await;
+    assert_eq!(reads.text.matches("<td>social_worker:sari</td>").count(), 50, "one page");
+    let next = reads.text.split("rel=\"next\" href=\"").nth(1).expect("a next page").split('"').next().unwrap().replace("&amp;", "&");
+    let older = b.get(&next).await;
+    assert_eq!(older.text.matches("<td>social_worker:sari</td>").count(), all - 50);
+    assert!(!older.text.contains("rel=\"next\""));
+    let bad = b.get("/admin/audit?date=kemarin").await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.text.contains("id=\"a-date-err\""));
+}
+}
+
+on_both_backends! {
+async fn an_admin_sends_a_test_webhook_and_sees_its_delivery(app) {
+    let (url, seen) = accepting_partner().await;
+    user(&app, "root", "admin", None).await;
+    let mut b = Browser::new(&app.base);
+    assert_eq!(b.login("root", PASSWORD).await.status, 303);
+    let page = b.get("/admin/partners").await;
+    let token = csrf_of(&page.text);
+    let r = b
+        .post("/admin/partners", &[("_csrf", &token), ("name", "Ojek Sehat"), ("webhook_url", "ftp://x"),
+              ("rank", "1"), ("offer_timeout_s", "120"), ("max_stops", "8"), ("capacity", "10"),
+              ("base_idr", "8000"), ("per_km_idr", "2500"), ("cap_idr", "")])
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.text.contains("id=\"p-url-err\""));
+    let r = b
+        .post("/admin/partners", &[("_csrf", &token), ("name", "Ojek Sehat"), ("webhook_url", &url),
+              ("rank", "1"), ("offer_timeout_s", "120"), ("max_stops", "8"), ("capacity", "10"),
+              ("cold_box", "on"), ("base_idr", "8000"), ("per_km_idr", "2500"), ("cap_idr", "40000")])
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(r.text.contains("id=\"created\""));
+    assert_eq!(r.text.matches("whsec_").count(), 2, "both secrets shown once");
+    let partners = app.dispatch.store().partners().await.unwrap();
+    assert_eq!(partners.len(), 1);
+    let p = &partners[0];
+    assert!(p.capabilities.cold_box && !p.capabilities.controlled_handover);
+    assert_eq!(p.fare.cap_idr, Some(40000));
+    let path = format!("/admin/partners/{}", p.id);
+    assert!(!b.get(&path).await.text.contains("whsec_"), "secrets never shown again");
+
+    assert_eq!(b.post(&format!("{path}/test-webhook"), &[]).await.status, 403);
+    let r = b.post(&format!("{path}/test-webhook"), &[("_csrf", &token)]).await;
+    assert_eq!(r.status, 303);
+    let at = r.location.unwrap();
+    assert!(at.starts_with(&format!("{path}?sent=msg_")), "{at}");
+    let queued = b.get(&at).await;
+    assert!(queued.text.contains("menunggu kirim"), "pending until the outbox runs");
+    deliver_outbox(&app, Utc::now()).await;
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    assert_eq!(seen.lock().unwrap()[0]["type"], "webhook.test");
+    let done = b.get(&at).await;
+    let row = done.text.split("class=\"d-delivered sent\"").nth(1).expect("the sent row, delivered");
+    let row = row.split("</tr>").next().unwrap();
+    assert!(row.contains("<td>200</td>"), "{row}");
+    assert!(row.contains("webhook.test"));
+
+    // Switch off, then edit a field.
+    assert_eq!(b.post(&format!("{path}/active"), &[("_csrf", &token)]).await.status, 303);
+    assert!(!app.dispatch.store().partners().await.unwrap()[0].active);
+    let r = b
+        .post(&path, &[("_csrf", &token), ("name", "Ojek Sehat Banyuwangi"), ("webhook_url", &url),
+              ("rank", "2"), ("offer_timeout_s", "5"), ("max_stops", "8"), ("capacity", "10"),
+              ("base_idr", "8000"), ("per_km_idr", "2500"), ("active", "on")])
+        .await;
+    assert_eq!(r.status, 422, "timeout below 10 s");
+    assert!(r.text.contains("id=\"p-timeout-err\""));
+    let r = b
+        .post(&path, &[("_csrf", &token), ("name", "Ojek Sehat Banyuwangi"), ("webhook_url", &url),
+              ("rank", "2"), ("offer_timeout_s", "90"), ("max_stops", "8"), ("capacity", "10"),
+              ("base_idr", "8000"), ("per_km_idr", "2500"), ("active", "on")])
+        .await;
+    assert_eq!(r.status, 303);
+    let p = &app.dispatch.store().partners().await.unwrap()[0];
+    assert_eq!((p.name.as_str(), p.rank, p.offer_timeout_s, p.active), ("Ojek Sehat Banyuwangi", 2, 90, true));
+    assert_eq!(p.fare.cap_idr, None);
+}
+}
+
+on_both_backends! {
+async fn pages_are_gzipped_for_clients_that_ask_and_live_events_are_not(app) {
+    user(&app, "sari", "social_worker", None).await;
+    let mut b = Browser::new(&app.base);
+    assert_eq!(b.login("sari", PASSWORD).await.status, 303);
+    let get = |path: &str, gzip: bool| {
+        let mut r = b
+            .client
+            .get(format!("{}{path}", app.base))
+            .header(reqwest::header::COOKIE, b.cookie_header());
+        if gzip {
+            r = r.header(reqwest::header::ACCEPT_ENCODING, "gzip");
+        }
+        r.send()
+    };
+    let plain = get("/static/antar.css", false).await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain_len = plain.bytes().await.unwrap().len();
+    let zipped = get("/static/antar.css", true).await.unwrap();
+    assert_eq!(zipped.headers()["content-encoding"], "gzip");
+    let zipped_len = zipped.bytes().await.unwrap().len();
+    assert!(zipped_len * 2 < plain_len, "{zipped_len} vs {plain_len}");
+    let page = get("/today", true).await.unwrap();
+    assert_eq!(page.headers()["content-encoding"], "gzip");
+    // The event stream is never compressed, so each event reaches the page at once.
+    let mut events = get("/today/events", true).await.unwrap();
+    assert!(events.headers().get("content-encoding").is_none());
+    let first = events.chunk().await.unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&first).contains("event: ready"));
+}
+}
+
+#[tokio::test]
+async fn a_partner_event_changes_a_delivery_on_an_open_today_page_without_a_reload() {
+    use fantoccini::Locator;
+
+    let Some((driver, chromium)) = browser_tools() else {
+        return;
+    };
+    let app = TestApp::spawn_with(Backend::Sqlite, TOWN).await.unwrap();
+    let (url, _seen) = accepting_partner().await;
+    let keys = api_partner(&app, "Ojek Sehat", &url).await;
+    let site = app
+        .site("pharmacy", "RSUD Blambangan", -8.225, 114.35)
+        .await;
+    let pharmacist = app.token("pharmacist", Some(&site)).await;
+    // A prescription due today, near the pharmacy.
+    let now = Utc::now();
+    let mut p = prescription("Ibu Sumiati");
+    p["patient"]["location"] = json!({"lat": -8.215, "lon": 114.355});
+    p["ready_at"] = json!(now.to_rfc3339());
+    p["deliver_by"] = json!((now + Duration::hours(3)).to_rfc3339());
+    let r = app.post("/api/v1/prescriptions", &pharmacist, &p).await;
+    assert_eq!(r.status(), 201);
+    let planned = plan(&app).await;
+    let job_id = planned["job_ids"][0].as_str().expect("a job").to_owned();
+    // The partner accepts the offer synchronously.
+    deliver_outbox(&app, Utc::now()).await;
+    let job = body(app.get(&format!("/api/v1/jobs/{job_id}"), &app.admin).await).await;
+    assert_eq!(job["job"]["status"], "accepted", "{job}");
+    let stop = job["stops"][0]["id"].as_str().unwrap().to_owned();
+
+    user(&app, "sari", "social_worker", None).await;
+    let driver = start_driver(&driver);
+    let c = browser(&driver, &chromium).await;
+    c.goto(&format!("{}/login", app.base)).await.unwrap();
+    c.find(Locator::Id("login"))
+        .await
+        .unwrap()
+        .send_keys("sari")
+        .await
+        .unwrap();
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Css("main form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let row = c
+        .wait()
+        .for_element(Locator::XPath(
+            "//table[@id='deliveries']//tr[contains(., 'Ibu Sumiati')]",
+        ))
+        .await
+        .unwrap();
+    let before = row.text().await.unwrap();
+    assert!(
+        before.contains("ada kurir") || before.contains("ditawarkan"),
+        "{before}"
+    );
+    assert!(
+        c.find(Locator::Css("#deliveries td.s-delivered"))
+            .await
+            .is_err()
+    );
+    // The page's URL, to check later that it was not reloaded.
+    let marker = "window.__antar_no_reload = true; return true;";
+    c.execute(marker, vec![]).await.unwrap();
+
+    // The partner reports the handover over HTTP, signed.
+    let delivered = json!({"type": "stop.delivered", "job_id": job_id, "occurred_at": Utc::now(), "seq": 1,
+                           "stop_id": stop, "proof": {"recipient_name": "Sumiati"}});
+    assert_eq!(send_event(&app, &keys, "evt_live_1", &delivered).await, 200);
+
+    let cell = c
+        .wait()
+        .for_element(Locator::Css("#deliveries td.s-delivered"))
+        .await
+        .unwrap();
+    assert!(cell.text().await.unwrap().contains("terkirim"));
+    let same_page = c
+        .execute("return window.__antar_no_reload === true;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(same_page, json!(true), "updated in place, not reloaded");
+    c.close().await.unwrap();
+    drop(driver);
+}
