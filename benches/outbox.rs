@@ -52,7 +52,7 @@ async fn run(
     let partner = antar::domain::records::Partner {
         id: antar::domain::PartnerId::new(),
         name: "Ojek Bench".into(),
-        kind: "webhook".into(),
+        kind: antar::domain::PartnerKind::Webhook,
         webhook_url: Some(url),
         capabilities: antar::domain::records::Capabilities {
             max_stops: 10,

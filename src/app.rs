@@ -194,6 +194,16 @@ impl Application {
         } else {
             None
         };
+        let bookings = self.outbox_worker.then(|| {
+            let w = crate::dispatch::bookings::BookingWorker::new(
+                self.dispatch.clone(),
+                std::time::Duration::from_secs(15),
+            );
+            let mut rx = stop_rx.clone();
+            tokio::spawn(w.run(async move {
+                let _ = rx.wait_for(|s| *s).await;
+            }))
+        });
         let timers = self.timers.map(|t| {
             let mut rx = stop_rx.clone();
             tokio::spawn(self.dispatch.clone().run_timers(t, async move {
@@ -216,6 +226,9 @@ impl Application {
         }
         if let Some(t) = timers {
             let _ = t.await;
+        }
+        if let Some(b) = bookings {
+            let _ = b.await;
         }
         self.store.close().await;
         tracing::info!("antar stopped");

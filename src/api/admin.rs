@@ -20,7 +20,7 @@ use crate::domain::records::{Capabilities, FareModel, Partner, Site, TokenInfo};
 use crate::domain::site::{OpeningHours, OpeningSpan};
 use crate::domain::time::parse_tz;
 use crate::domain::{
-    LatLon, PartnerId, Phone, Role, ServiceArea, SiteId, SiteKind, TokenId, Weekdays,
+    LatLon, PartnerId, PartnerKind, Phone, Role, ServiceArea, SiteId, SiteKind, TokenId, Weekdays,
 };
 
 fn latlon(field: &str, l: Location, errors: &mut Vec<FieldError>) -> Option<LatLon> {
@@ -369,7 +369,9 @@ pub async fn revoke_token(
 pub struct PartnerBody {
     /// Name.
     pub name: String,
-    /// Adapter kind: `webhook` (default).
+    /// Adapter kind: `webhook` (default), `own_fleet` (our own couriers; no URL needed) or
+    /// `booking_api` (`webhook_url` is the API's base URL, the signing secret its key,
+    /// `max_stops` 1).
     pub kind: Option<String>,
     /// Where offers are posted (http or https).
     pub webhook_url: Option<String>,
@@ -400,14 +402,29 @@ impl PartnerBody {
                 "a partner needs a name",
             ));
         }
-        let kind = self.kind.unwrap_or_else(|| "webhook".into());
-        if kind != "webhook" {
-            errors.push(FieldError::new(
-                "kind",
-                "invalid_value",
-                "only webhook partners exist so far",
-            ));
-        }
+        let kind = match self.kind.as_deref().map(str::parse::<PartnerKind>) {
+            None => PartnerKind::Webhook,
+            Some(Ok(PartnerKind::BookingApi)) => {
+                if self.capabilities.max_stops != 1 {
+                    errors.push(FieldError::new(
+                        "capabilities.max_stops",
+                        "out_of_range",
+                        "a booking API takes one pickup to one drop: max_stops must be 1",
+                    ));
+                }
+                PartnerKind::BookingApi
+            }
+            Some(Ok(k)) => k,
+            Some(Err(_)) => {
+                let names: Vec<&str> = PartnerKind::ALL.iter().map(|k| k.as_str()).collect();
+                errors.push(FieldError::new(
+                    "kind",
+                    "invalid_value",
+                    format!("one of {}", names.join(", ")),
+                ));
+                PartnerKind::Webhook
+            }
+        };
         match &self.webhook_url {
             Some(u) if !(u.starts_with("http://") || u.starts_with("https://")) || u.len() < 10 => {
                 errors.push(FieldError::new(
@@ -416,10 +433,10 @@ impl PartnerBody {
                     "expected an http(s) URL",
                 ))
             }
-            None if kind == "webhook" => errors.push(FieldError::new(
+            None if kind != PartnerKind::OwnFleet => errors.push(FieldError::new(
                 "webhook_url",
                 "required",
-                "webhook partners need a URL",
+                "webhook partners need a URL (a booking API partner: its API's base URL)",
             )),
             _ => {}
         }
@@ -475,7 +492,7 @@ pub struct PartnerView {
     pub id: Uuid,
     /// Name.
     pub name: String,
-    /// Kind.
+    /// Kind: `webhook`, `own_fleet` or `booking_api`.
     pub kind: String,
     /// Webhook URL.
     pub webhook_url: Option<String>,
@@ -510,7 +527,7 @@ impl From<Partner> for PartnerView {
         Self {
             id: p.id.0,
             name: p.name,
-            kind: p.kind,
+            kind: p.kind.as_str().to_owned(),
             webhook_url: p.webhook_url,
             capabilities: p.capabilities,
             fare: p.fare,

@@ -191,6 +191,35 @@ pub struct JobDetailView {
     pub offers: Vec<OfferView>,
     /// Road geometry.
     pub geometry: LineString,
+    /// For a job one of our own couriers holds: the path of the courier's page
+    /// (`/kurir/{token}`), to share with the courier.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub courier_link: Option<String>,
+    /// Bookings with a booking-API partner (one per stop booked): our reference, the
+    /// company's booking id, the fare quoted and charged.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bookings: Vec<BookingView>,
+}
+
+/// A booking with a booking-API partner.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BookingView {
+    /// Our reference id, sent with the booking.
+    pub reference: Uuid,
+    /// The offer it answers.
+    pub offer_id: Uuid,
+    /// The stop booked.
+    pub stop_id: Uuid,
+    /// `quote`, `searching`, `active`, `cancel`, `done`.
+    pub state: String,
+    /// The company's booking id.
+    pub booking_id: Option<String>,
+    /// The company's last status.
+    pub last_status: Option<String>,
+    /// Fare quoted, rupiah.
+    pub fare_quoted_idr: Option<i64>,
+    /// Fare charged, rupiah.
+    pub fare_charged_idr: Option<i64>,
 }
 
 impl From<JobDetail> for JobDetailView {
@@ -203,6 +232,21 @@ impl From<JobDetail> for JobDetailView {
                 type_: "LineString",
                 coordinates: d.job.geometry.iter().map(|p| [p.lon(), p.lat()]).collect(),
             },
+            courier_link: d.courier_link,
+            bookings: d
+                .bookings
+                .into_iter()
+                .map(|b| BookingView {
+                    reference: b.id,
+                    offer_id: b.offer_id,
+                    stop_id: b.stop_id,
+                    state: b.state,
+                    booking_id: b.booking_ref,
+                    last_status: b.last_status,
+                    fare_quoted_idr: b.fare_quoted_idr,
+                    fare_charged_idr: b.fare_charged_idr,
+                })
+                .collect(),
         }
     }
 }

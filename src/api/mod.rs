@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod error;
 pub mod extract;
+pub mod fleet;
 pub mod import;
 pub mod jobs;
 pub mod people;
@@ -101,6 +102,9 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(jobs::list_corrections))
         .routes(routes!(jobs::accept_correction))
         .routes(routes!(jobs::reject_correction))
+        .routes(routes!(fleet::create_courier, fleet::list_couriers))
+        .routes(routes!(fleet::update_courier))
+        .routes(routes!(fleet::assign_courier))
         .routes(routes!(admin::create_site))
         .routes(routes!(admin::update_site))
         .routes(routes!(admin::list_sites))

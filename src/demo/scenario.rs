@@ -437,7 +437,7 @@ pub async fn load(
         let partner = Partner {
             id: PartnerId::new(),
             name: p.name.clone(),
-            kind: "webhook".into(),
+            kind: crate::domain::PartnerKind::Webhook,
             webhook_url: Some(url.clone()),
             capabilities: p.capabilities.clone(),
             fare: p.fare.clone(),

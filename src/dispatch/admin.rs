@@ -395,6 +395,19 @@ impl Dispatch {
     pub async fn update_partner(&self, who: &Principal, partner: Partner) -> Result<Partner> {
         require(who, &[Role::Admin])?;
         let mut tx = self.store.begin().await?;
+        let stored = store::partners::partner_in(&mut tx, partner.id)
+            .await
+            .map_err(|_| DispatchError::NotFound("partner"))?;
+        if stored.kind != partner.kind {
+            return Err(invalid(
+                "kind",
+                "immutable",
+                format!(
+                    "a partner's kind cannot change (it is {}); create a new partner",
+                    stored.kind
+                ),
+            ));
+        }
         store::partners::update_partner(&mut tx, &partner)
             .await
             .map_err(|_| DispatchError::NotFound("partner"))?;

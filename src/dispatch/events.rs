@@ -86,6 +86,21 @@ impl Dispatch {
         body: &str,
         now: DateTime<Utc>,
     ) -> Result<EventOutcome> {
+        self.partner_event_as(partner, None, webhook_id, event, body, now)
+            .await
+    }
+
+    /// [`Self::partner_event`], for one of our couriers when `courier` is given: the job must
+    /// still be theirs when it is locked (staff may have given it to someone else meanwhile).
+    pub(crate) async fn partner_event_as(
+        &self,
+        partner: PartnerId,
+        courier: Option<crate::domain::CourierId>,
+        webhook_id: &str,
+        event: &InboundEvent,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> Result<EventOutcome> {
         let job_id = event.job_id().0;
         let seq = i64::try_from(event.seq()).unwrap_or(i64::MAX);
         let mut tx = self.store.begin().await?;
@@ -127,6 +142,14 @@ impl Dispatch {
                 let mut job = sj::lock_job(&mut tx, job_id, now)
                     .await
                     .map_err(|_| DispatchError::NotFound("job"))?;
+                if let Some(c) = courier
+                    && store::couriers::job_courier_in(&mut tx, job_id).await? != Some(c)
+                {
+                    return Err(DispatchError::Conflict {
+                        code: "link_revoked",
+                        detail: "the job was given to another courier".into(),
+                    });
+                }
                 if job.partner_id == Some(partner) && job.status == JobStatus::Offered {
                     // Its acceptance has not arrived (or was not sent) yet: the partner retries.
                     return Err(DispatchError::Conflict {

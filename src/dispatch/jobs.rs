@@ -16,12 +16,13 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
+use super::adapters::{AdapterOutcome, OfferContext};
 use super::planning::{PlanPreview, PlanRequest};
 use super::{Dispatch, DispatchError, Result, require};
 use crate::domain::records::{Order, Partner, Site};
 use crate::domain::{
-    AlertKind, JobStatus, OfferStatus, OrderId, OrderKind, OrderStatus, PartnerId, PlanId,
-    Principal, RecipientId, Role, SiteId, StopStatus, TimeWindow,
+    AlertKind, JobStatus, OfferStatus, OrderId, OrderKind, OrderStatus, PartnerId, PartnerKind,
+    PlanId, Principal, RecipientId, Role, SiteId, StopStatus, TimeWindow,
 };
 use crate::store::jobs::{self as sj, AlertRow, JobRow, OfferRow, PlanRow, StopRow};
 use crate::store::outbox::{NewEvent, enqueue};
@@ -76,6 +77,10 @@ pub struct JobDetail {
     pub stops: Vec<StopRow>,
     /// Its offers, oldest first.
     pub offers: Vec<OfferRow>,
+    /// For a job one of our couriers holds: the courier's link (`/kurir/{token}`) to share.
+    pub courier_link: Option<String>,
+    /// Bookings with booking-API partners, oldest first.
+    pub bookings: Vec<crate::store::bookings::BookingRow>,
 }
 
 /// Round a fare up to the next 500 rupiah.
@@ -127,6 +132,10 @@ pub(crate) async fn queue(
     event: OutboundEvent,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    if store::partners::partner_in(&mut *conn, partner).await?.kind != PartnerKind::Webhook {
+        // Only webhook partners are told by webhook; an own-fleet courier reads the link.
+        return Ok(());
+    }
     let e = NewEvent {
         event_id: event_id(),
         partner_id: partner,
@@ -223,7 +232,7 @@ pub(crate) fn wire_stops(stops: &[(StopRow, Order)]) -> Vec<Stop> {
         .collect()
 }
 
-fn handling(stops: &[(StopRow, Order)]) -> Handling {
+pub(crate) fn handling(stops: &[(StopRow, Order)]) -> Handling {
     Handling {
         cold_chain_max_minutes: stops
             .iter()
@@ -238,7 +247,7 @@ fn handling(stops: &[(StopRow, Order)]) -> Handling {
     }
 }
 
-fn pickup(site: &Site, job: &JobRow) -> Pickup {
+pub(crate) fn pickup(site: &Site, job: &JobRow) -> Pickup {
     let start = job.departure - Duration::minutes(15);
     let end = job.departure + Duration::minutes(15);
     Pickup {
@@ -250,7 +259,7 @@ fn pickup(site: &Site, job: &JobRow) -> Pickup {
 }
 
 /// Move every listed order that is in `from` to `to`, in bulk.
-async fn move_orders(
+pub(crate) async fn move_orders(
     conn: &mut sqlx::AnyConnection,
     stops: &[(StopRow, Order)],
     from: OrderStatus,
@@ -490,7 +499,7 @@ impl Dispatch {
                 format!("{name}: {why}")
             })
             .collect();
-        let mut best: Option<(&Partner, f64)> = None;
+        let mut candidates: Vec<(&Partner, f64)> = Vec::new();
         for p in &partners {
             if tried.contains(&p.id) {
                 continue;
@@ -499,38 +508,72 @@ impl Dispatch {
                 reasons.push(format!("{}: {why}", p.name));
                 continue;
             }
-            let fare = fare_for(p, job.distance_m);
-            let better = match best {
-                None => true,
-                Some((b, bf)) => (p.rank, fare) < (b.rank, bf),
+            candidates.push((p, fare_for(p, job.distance_m)));
+        }
+        candidates.sort_by(|(a, af), (b, bf)| {
+            (a.rank, af)
+                .partial_cmp(&(b.rank, bf))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        // The best partner first; one whose adapter declines at once (no courier of ours is
+        // free) is recorded as a rejected offer and the next one is asked in the same breath.
+        for (partner, fare) in candidates {
+            let ctx = OfferContext {
+                site: &site,
+                stops: &stops,
+                fare,
+                now,
+                actor,
             };
-            if better {
-                best = Some((p, fare));
+            match self
+                .offer_through_adapter(&mut *conn, job, partner, ctx)
+                .await?
+            {
+                AdapterOutcome::Offered | AdapterOutcome::Assigned => return Ok(true),
+                AdapterOutcome::Declined(why) => {
+                    reasons.push(format!("{}: declined ({why})", partner.name));
+                }
             }
         }
-        let Some((partner, fare)) = best else {
-            job.status = JobStatus::Expired;
-            job.partner_id = None;
-            job.flagged_at = Some(now);
-            let reason = if reasons.is_empty() {
-                "no partner is configured to take jobs".to_owned()
-            } else {
-                reasons.join("; ")
-            };
-            job.flag_reason = Some(reason.clone());
-            job.updated_at = now;
-            sj::update_job(&mut *conn, job).await?;
-            let mut alert = AlertRow::open(
-                AlertKind::JobUnassigned,
-                "all_partners_declined",
-                reason,
-                now,
-            );
-            alert.site_id = Some(job.site_id);
-            alert.job_id = Some(job.id);
-            sj::insert_alert(&mut *conn, &alert).await?;
-            return Ok(false);
+        job.status = JobStatus::Expired;
+        job.partner_id = None;
+        job.flagged_at = Some(now);
+        let reason = if reasons.is_empty() {
+            "no partner is configured to take jobs".to_owned()
+        } else {
+            reasons.join("; ")
         };
+        job.flag_reason = Some(reason.clone());
+        job.updated_at = now;
+        sj::update_job(&mut *conn, job).await?;
+        let mut alert = AlertRow::open(
+            AlertKind::JobUnassigned,
+            "all_partners_declined",
+            reason,
+            now,
+        );
+        alert.site_id = Some(job.site_id);
+        alert.job_id = Some(job.id);
+        sj::insert_alert(&mut *conn, &alert).await?;
+        Ok(false)
+    }
+
+    /// The webhook adapter: a pending offer and its `job.offered` in the outbox (only webhook
+    /// partners are sent events; see [`queue`]). Returns the offer's id.
+    pub(crate) async fn offer_by_webhook_in(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        job: &mut JobRow,
+        partner: &Partner,
+        ctx: OfferContext<'_>,
+    ) -> Result<Uuid> {
+        let OfferContext {
+            site,
+            stops,
+            fare,
+            now,
+            actor,
+        } = ctx;
         let expires_at = now + Duration::seconds(partner.offer_timeout_s.max(1));
         let offer = OfferRow {
             id: Uuid::now_v7(),
@@ -553,7 +596,7 @@ impl Dispatch {
         sj::update_job(&mut *conn, job).await?;
         move_orders(
             &mut *conn,
-            &stops,
+            stops,
             OrderStatus::Planned,
             OrderStatus::Offered,
             &format!("offered to {}", partner.name),
@@ -565,13 +608,13 @@ impl Dispatch {
             offer_id: OfferId(offer.id),
             offer_expires_at: expires_at,
             kind: job.kind,
-            handling: handling(&stops),
-            pickup: pickup(&site, job),
-            stops: wire_stops(&stops),
+            handling: handling(stops),
+            pickup: pickup(site, job),
+            stops: wire_stops(stops),
             fare_cap_idr: Some(round_fare(fare)),
         });
         queue(&mut *conn, partner.id, event, now).await?;
-        Ok(true)
+        Ok(offer.id)
     }
 
     /// Apply a partner's decision on an offer inside the caller's transaction (the job is
@@ -849,7 +892,15 @@ impl Dispatch {
             return Err(DispatchError::NotFound("job"));
         }
         let offers = self.store.offers_of_job(id).await?;
-        Ok(JobDetail { job, stops, offers })
+        let courier_link = self.courier_link(&job).await?;
+        let bookings = self.store.bookings_of_job(id).await?;
+        Ok(JobDetail {
+            job,
+            stops,
+            offers,
+            courier_link,
+            bookings,
+        })
     }
 
     /// Jobs (staff).

@@ -5,8 +5,11 @@
 //! Owns: [`Dispatch`] and [`DispatchError`]. May use `domain`, `store`, `crypto`; must not depend
 //! on `api` (HTTP is the caller's business: inputs arrive parsed, errors leave as this enum).
 
+pub mod adapters;
 pub mod admin;
+pub mod bookings;
 pub mod events;
+pub mod fleet;
 pub mod intake;
 pub mod jobs;
 pub mod map;

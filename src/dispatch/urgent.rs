@@ -104,6 +104,11 @@ impl Dispatch {
                 continue;
             };
             let partner = self.store.partner(partner_id).await?;
+            if partner.kind != crate::domain::PartnerKind::Webhook {
+                // Only webhook partners accept a changed job; an own-fleet courier's route
+                // stays as it was shared with them, and the order gets its own job.
+                continue;
+            }
             let (_, stops) = self.store.job(job.id).await?;
             if stops.iter().any(|s| s.order_id == order.id) {
                 // This job's partner already refused this order.

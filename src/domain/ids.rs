@@ -50,6 +50,10 @@ id_type!(
     SiteId
 );
 id_type!(
+    /// One of our own couriers.
+    CourierId
+);
+id_type!(
     /// A person who receives deliveries (elderly beneficiary or patient).
     RecipientId
 );

@@ -10,7 +10,8 @@
 //! Partner events never move a job or a stop backwards: [`JobStatus::rank`] and
 //! [`StopStatus::rank`] order the states, and an event only applies when it moves forward.
 //!
-//! Owns: [`JobStatus`], [`StopStatus`], [`OfferStatus`], [`AlertKind`], [`AlertStatus`].
+//! Owns: [`JobStatus`], [`StopStatus`], [`OfferStatus`], [`AlertKind`], [`AlertStatus`],
+//! [`PartnerKind`] (how a job reaches the people who ride it).
 //! Pure: must not depend on storage or transport.
 
 use std::fmt;
@@ -113,6 +114,18 @@ impl JobStatus {
         )
     }
 }
+
+named_enum!(
+    /// How a partner is reached: the adapter `dispatch` uses when it offers a job.
+    PartnerKind {
+        /// Our Standard Webhooks contract: `job.offered` out, callbacks in.
+        Webhook = "webhook",
+        /// Our own couriers: the job is assigned to one of them at once.
+        OwnFleet = "own_fleet",
+        /// A courier company's booking API (quote → book → status → cancel).
+        BookingApi = "booking_api",
+    }
+);
 
 named_enum!(
     /// Where a stop of a job is.

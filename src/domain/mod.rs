@@ -23,9 +23,10 @@ pub mod time;
 pub use access::{Principal, Role};
 pub use geo::{LatLon, LatLonError};
 pub use ids::{
-    AlertId, EnrolmentId, OrderId, PartnerId, PlanId, RecipientId, SiteId, TokenId, UserId,
+    AlertId, CourierId, EnrolmentId, OrderId, PartnerId, PlanId, RecipientId, SiteId, TokenId,
+    UserId,
 };
-pub use job::{AlertKind, AlertStatus, JobStatus, OfferStatus, StopStatus};
+pub use job::{AlertKind, AlertStatus, JobStatus, OfferStatus, PartnerKind, StopStatus};
 pub use matrix::TravelMatrix;
 pub use order::{IllegalTransition, OrderKind, OrderStatus, Priority};
 pub use phone::Phone;

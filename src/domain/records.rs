@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::access::Role;
 use super::enrolment::{Meal, Pause, PauseReason};
 use super::geo::LatLon;
-use super::ids::{EnrolmentId, OrderId, PartnerId, RecipientId, SiteId, TokenId};
+use super::ids::{CourierId, EnrolmentId, OrderId, PartnerId, RecipientId, SiteId, TokenId};
 use super::order::{OrderKind, OrderStatus, Priority};
 use super::phone::Phone;
 use super::site::{OpeningHours, ServiceArea, SiteKind};
@@ -79,8 +79,8 @@ pub struct Partner {
     pub id: PartnerId,
     /// Name.
     pub name: String,
-    /// Adapter kind (`webhook` for now).
-    pub kind: String,
+    /// Adapter kind.
+    pub kind: super::job::PartnerKind,
     /// Where offers are posted.
     pub webhook_url: Option<String>,
     /// Default capabilities.
@@ -302,4 +302,51 @@ pub struct AuditEntry {
     pub entity_id: Option<String>,
     /// Extra detail (JSON).
     pub detail: serde_json::Value,
+}
+
+/// One of our own couriers (an ojek rider on a fixed route), who belongs to a site.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Courier {
+    /// Id.
+    pub id: CourierId,
+    /// The pharmacy or kitchen the courier rides for.
+    pub site_id: SiteId,
+    /// Full name.
+    pub name: String,
+    /// Phone, +62.
+    pub phone: Phone,
+    /// Vehicle, e.g. "Honda Supra P 1234 AB".
+    pub vehicle: String,
+    /// Tins or parcels carried at once.
+    pub capacity: u32,
+    /// Stops in one job.
+    pub max_stops: u32,
+    /// Days the courier works.
+    pub working_days: Weekdays,
+    /// Local start of the working day.
+    pub work_start: chrono::NaiveTime,
+    /// Local end of the working day (after `work_start`).
+    pub work_end: chrono::NaiveTime,
+    /// False once the courier stops riding for us.
+    pub active: bool,
+}
+
+impl Courier {
+    /// Whether the courier works at `at` (in `tz`): a working day, within the hours.
+    pub fn works_at(&self, at: DateTime<Utc>, tz: Tz) -> bool {
+        let local = at.with_timezone(&tz);
+        self.working_days.includes(local.date_naive())
+            && (self.work_start..self.work_end).contains(&local.time())
+    }
+
+    /// Why the courier cannot ride a job of `stops` stops carrying `load`, if they cannot.
+    pub fn unfit_for(&self, stops: usize, load: i64) -> Option<String> {
+        if stops > self.max_stops as usize {
+            return Some(format!("{stops} stops, at most {}", self.max_stops));
+        }
+        if load > i64::from(self.capacity) {
+            return Some(format!("load {load}, capacity {}", self.capacity));
+        }
+        None
+    }
 }

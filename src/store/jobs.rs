@@ -534,8 +534,8 @@ pub async fn live_stop_of_order(
 /// Store an offer.
 pub async fn insert_offer(conn: &mut AnyConnection, o: &OfferRow) -> Result<()> {
     sqlx::query(
-        "INSERT INTO offers (id, job_id, partner_id, status, offered_at, expires_at, round, decided_at, added_stops) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO offers (id, job_id, partner_id, status, offered_at, expires_at, round, decided_at, added_stops, reason) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(o.id.to_string())
     .bind(o.job_id.to_string())
@@ -546,6 +546,7 @@ pub async fn insert_offer(conn: &mut AnyConnection, o: &OfferRow) -> Result<()> 
     .bind(o.round)
     .bind(o.decided_at.map(ts))
     .bind(serde_json::to_string(&o.added_stops).unwrap_or_else(|_| "[]".into()))
+    .bind(o.reason.as_deref())
     .execute(conn)
     .await?;
     Ok(())

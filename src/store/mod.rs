@@ -21,7 +21,9 @@
 pub mod access;
 pub mod areas;
 pub mod audit;
+pub mod bookings;
 pub mod corrections;
+pub mod couriers;
 pub mod enrolments;
 pub mod integrity;
 pub mod jobs;

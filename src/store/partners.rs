@@ -17,7 +17,7 @@ fn partner_from_row(r: &AnyRow) -> Result<Partner> {
     Ok(Partner {
         id: parse_col("id", &r.text("id")?)?,
         name: r.text("name")?,
-        kind: r.text("kind")?,
+        kind: parse_col("kind", &r.text("kind")?)?,
         webhook_url: r.opt_text("webhook_url")?,
         capabilities: json_col("capabilities", &r.text("capabilities")?)?,
         fare: json_col("fare", &r.text("fare")?)?,
@@ -50,7 +50,7 @@ pub async fn insert_partner(
     )
     .bind(p.id.to_string())
     .bind(&p.name)
-    .bind(&p.kind)
+    .bind(p.kind.as_str())
     .bind(p.webhook_url.as_deref())
     .bind(json(&p.capabilities))
     .bind(json(&p.fare))
@@ -101,11 +101,12 @@ pub async fn partner_in(conn: &mut AnyConnection, id: PartnerId) -> Result<Partn
     partner_from_row(&r)
 }
 
-/// Partners that can be offered work now (active, not disabled, with a webhook URL), by rank.
+/// Partners that can be offered work now (active, not disabled, and a webhook partner only
+/// with a URL), by rank.
 pub async fn offerable_partners_in(conn: &mut AnyConnection) -> Result<Vec<Partner>> {
     let rows = sqlx::query(AssertSqlSafe(format!(
         "SELECT {PARTNER_COLUMNS} FROM partners WHERE active = 1 AND disabled_at IS NULL \
-         AND webhook_url IS NOT NULL ORDER BY rank, name"
+         AND (webhook_url IS NOT NULL OR kind <> 'webhook') ORDER BY rank, name"
     )))
     .fetch_all(conn)
     .await?;
@@ -142,4 +143,14 @@ pub async fn inbound_secret_enc(store: &Store, id: PartnerId) -> Result<String> 
         .fetch_one(store.reader())
         .await?;
     r.text("inbound_secret")
+}
+
+/// A partner's encrypted outbound secret (for a booking API partner, the key antar calls
+/// its API with).
+pub async fn outbound_secret_enc(store: &Store, id: PartnerId) -> Result<String> {
+    let r = sqlx::query("SELECT outbound_secret FROM partners WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_one(store.reader())
+        .await?;
+    r.text("outbound_secret")
 }

@@ -575,7 +575,7 @@ impl PartnerForm {
             ) if errors.is_empty() => Ok(Partner {
                 id,
                 name,
-                kind: old.map_or_else(|| "webhook".into(), |o| o.kind.clone()),
+                kind: old.map_or(crate::domain::PartnerKind::Webhook, |o| o.kind),
                 webhook_url: Some(url),
                 capabilities: Capabilities {
                     max_stops,

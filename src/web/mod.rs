@@ -7,6 +7,7 @@
 //! on `api` internals and must not speak SQL (that is `store`).
 
 mod admin;
+mod courier;
 pub mod i18n;
 mod login;
 mod map;
@@ -108,6 +109,9 @@ pub fn router(state: WebState) -> Router {
         .route("/admin/tokens", post(admin::create_token))
         .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
         .route("/admin/audit", get(admin::audit))
+        .route("/kurir/sw.js", get(courier::service_worker))
+        .route("/kurir/{token}", get(courier::show))
+        .route("/kurir/{token}/events", post(courier::event))
         .route("/static/antar.css", get(stylesheet))
         .route("/static/live.js", get(script))
         .layer(middleware::from_fn_with_state(state.clone(), remember_lang))

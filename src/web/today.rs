@@ -114,6 +114,7 @@ async fn load(state: &WebState, staff: &Staff, q: &TodayQuery) -> Result<Data, R
 pub async fn page(
     State(state): State<WebState>,
     staff: Staff,
+    headers: axum::http::HeaderMap,
     Query(q): Query<TodayQuery>,
 ) -> Response {
     let data = match load(&state, &staff, &q).await {
@@ -121,9 +122,44 @@ pub async fn page(
         Err(r) => return r,
     };
     let l = staff.lang;
+    let shares = match state
+        .dispatch
+        .courier_shares(&staff.principal, data.date)
+        .await
+    {
+        Ok(s) => s,
+        Err(e) => return failure(l, e),
+    };
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let scheme = if state.secure_cookies {
+        "https"
+    } else {
+        "http"
+    };
     let body = html! {
         main {
             h1 { (l.t("Pengantaran hari ini", "Today's deliveries")) " · " (data.date) }
+            @if !shares.is_empty() {
+                section aria-labelledby="h-fleet" {
+                    h2 #h-fleet { (l.t("Kurir kami", "Our couriers")) }
+                    ul #courier-links {
+                        @for s in &shares {
+                            @let url = format!("{scheme}://{host}{}", s.link);
+                            li {
+                                (s.courier.name) " · " (local(s.departure, data.tz)) " · "
+                                a href=(url) { (l.t("Tautan kurir", "Courier link")) } " · "
+                                a href={ "https://wa.me/" (s.courier.phone.as_str().trim_start_matches('+'))
+                                    "?text=" (wa_text(&format!("Antaran hari ini: {url}"))) } {
+                                    (l.t("Bagikan ke kurir (WhatsApp)", "Share with the courier (WhatsApp)"))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
             form.filters method="get" action="/today" aria-label=(l.t("Saring", "Filter")) {
                 div {
                     label for="f-date" { (l.t("Tanggal", "Date")) }
@@ -181,6 +217,18 @@ pub async fn live(
         Ok(data) => live_fragment(&staff, &data).into_response(),
         Err(r) => r,
     }
+}
+
+/// Percent-encode a WhatsApp message.
+fn wa_text(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 fn local(t: DateTime<Utc>, tz: chrono_tz::Tz) -> String {

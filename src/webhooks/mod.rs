@@ -19,6 +19,7 @@
 //! Everything but [`sender`] is pure and reads no clock: `now`, deadlines and the RNG are
 //! parameters.
 
+pub mod booking;
 pub mod delivery;
 pub mod inbound;
 pub mod outbound;

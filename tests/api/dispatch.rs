@@ -43,7 +43,7 @@ macro_rules! with_town {
 #[derive(Default)]
 pub(crate) struct MockPartner {
     script: Vec<(u16, Value)>,
-    seen: Vec<(HeaderMap, Vec<u8>)>,
+    pub(crate) seen: Vec<(HeaderMap, Vec<u8>)>,
 }
 
 pub(crate) async fn mock_partner(script: Vec<(u16, Value)>) -> (String, Arc<Mutex<MockPartner>>) {

@@ -3,6 +3,7 @@
 mod admin;
 mod daycheck;
 mod dispatch;
+mod fleet;
 mod meals;
 mod onboarding;
 mod outbox;
