@@ -1,8 +1,9 @@
 //! `antar solve` (solve one problem file and print a JSON solution) and `antar bench`
 //! (benchmark sweeps over Solomon, CVRP X and a generated domain-scale day).
 //!
-//! Owns the planner's command-line front end. Depends on `planner` and `domain`; never on
-//! `roads` (the domain bench builds its own synthetic planar matrix).
+//! Owns the planner's command-line front end. Depends on `planner` and `domain` (and on the
+//! stable-route penalties `dispatch::planning` plans with); never on `roads` (the domain bench
+//! builds its own synthetic planar matrix).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -615,6 +616,7 @@ fn run_domain_bench(args: &BenchArgs) -> anyhow::Result<()> {
         100.0 * (nn_sol.summary.cost - report.cost) / report.cost,
         nn_sol.unassigned.len()
     );
+    stable_day_two(&problem, &sol, args)?;
     let mut reasons: Vec<String> = sol
         .unassigned
         .iter()
@@ -624,6 +626,109 @@ fn run_domain_bench(args: &BenchArgs) -> anyhow::Result<()> {
     for r in reasons {
         println!("  unassigned {r}");
     }
+    Ok(())
+}
+
+/// The next day, planned again with another seed: how many stops change route or neighbour,
+/// with and without stable routes (yesterday's routes as single couriers, with the dispatch
+/// module's move and reorder penalties), and what stability costs.
+fn stable_day_two(problem: &Problem, day1: &Solution, args: &BenchArgs) -> anyhow::Result<()> {
+    use crate::planner::{Stability, UsualPlace};
+    let n = problem.jobs().len();
+    let mut vehicles = problem.vehicle_types().to_vec();
+    let mut usual: Vec<Option<UsualPlace>> = vec![None; n];
+    for r in &day1.routes {
+        let mut one = vehicles[r.vehicle_type].clone();
+        one.id = format!("{}#{}", one.id, vehicles.len());
+        one.count = Some(1);
+        vehicles.push(one);
+        let vt = vehicles.len() - 1;
+        let mut after = None;
+        for st in &r.stops {
+            usual[st.job] = Some(UsualPlace {
+                vehicle_type: vt,
+                after,
+            });
+            after = Some(st.job);
+        }
+    }
+    let build = || {
+        Problem::new(
+            problem.costs().clone(),
+            problem.jobs().to_vec(),
+            vehicles.clone(),
+            problem.objective(),
+        )
+    };
+    let opts = SolveOptions {
+        time_limit: args.time_limit,
+        seed: args.seed.wrapping_add(1),
+        ..SolveOptions::default()
+    };
+    // (jobs whose route is another than yesterday's, jobs with another predecessor, cost)
+    let changes = |p: &Problem, s: &Solution| -> anyhow::Result<(usize, usize, f64)> {
+        let report = check(p, s).map_err(|v| anyhow::anyhow!("infeasible day two: {}", v[0]))?;
+        // Yesterday's predecessor of each job.
+        let mut before: Vec<Option<Option<usize>>> = vec![None; n];
+        for r in &day1.routes {
+            let mut after = None;
+            for st in &r.stops {
+                before[st.job] = Some(after);
+                after = Some(st.job);
+            }
+        }
+        // Yesterday's route of each job, named by its first stop.
+        let mut first_of = vec![usize::MAX; n];
+        for r in &day1.routes {
+            let f = r.stops[0].job;
+            for st in &r.stops {
+                first_of[st.job] = f;
+            }
+        }
+        let (mut moved, mut reordered) = (0, 0);
+        for r in &s.routes {
+            // Today's route continues the yesterday route most of its stops came from.
+            let mut votes: std::collections::HashMap<usize, usize> =
+                std::collections::HashMap::new();
+            for st in &r.stops {
+                *votes.entry(first_of[st.job]).or_default() += 1;
+            }
+            let home = votes.into_iter().max_by_key(|(_, v)| *v).map(|(k, _)| k);
+            let mut after = None;
+            for st in &r.stops {
+                if Some(first_of[st.job]) != home {
+                    moved += 1;
+                } else if before[st.job].is_some_and(|a| a != after) {
+                    reordered += 1;
+                }
+                after = Some(st.job);
+            }
+        }
+        Ok((moved, reordered, report.cost))
+    };
+    let free = build()?;
+    let free_sol = solve(&free, &opts)?;
+    let (m0, r0, c0) = changes(&free, &free_sol)?;
+    let mut stable = build()?;
+    stable.set_stability(Stability {
+        usual,
+        move_penalty: crate::dispatch::planning::MOVE_PENALTY_IDR,
+        reorder_penalty: crate::dispatch::planning::REORDER_PENALTY_IDR,
+    })?;
+    let stable_sol = solve(&stable, &opts)?;
+    let (m1, r1, c1) = changes(&stable, &stable_sol)?;
+    let pct = |x: usize| 100.0 * x as f64 / n as f64;
+    println!(
+        "day two, another seed: without stable routes {m0} stops ({:.1}%) change route and {r0} ({:.1}%) neighbour, cost {c0:.0}",
+        pct(m0),
+        pct(r0)
+    );
+    println!(
+        "day two with stable routes: {m1} stops ({:.1}%) change route and {r1} ({:.1}%) neighbour, cost {c1:.0} ({:+.1}% against the free plan)",
+        pct(m1),
+        pct(r1),
+        100.0 * (c1 - c0) / c0
+    );
     Ok(())
 }
 

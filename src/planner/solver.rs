@@ -291,6 +291,12 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution, Plan
             vt
         )));
     }
+    // Stable routes: start each usual route with its usual jobs in their usual order, leaving
+    // out any that no longer fits (greedy construction alone would rather pay a move penalty
+    // than a new route's fixed cost, and scatter the usual routes).
+    if let Some(st) = &p.stability {
+        rebuild_usual_routes(p, st, &mut s, &mut seen);
+    }
     // Several greedy constructions from different insertion orders; keep the best. Cheap, and
     // it keeps the search from starting in a poor basin (seen on Solomon C2 at 1 s). With an
     // iteration limit the number of starts is fixed, so results do not depend on the clock.
@@ -619,6 +625,66 @@ fn fleet_minimise(
         for &j in &work.unassigned {
             absences[j as usize] += 1;
         }
+    }
+}
+
+/// Open every unused usual route (a single vehicle) with the jobs that usually ride it, in
+/// their usual order, skipping jobs already placed and jobs that would make it infeasible.
+fn rebuild_usual_routes(
+    p: &Problem,
+    st: &super::model::Stability,
+    s: &mut State,
+    seen: &mut [bool],
+) {
+    // Per vehicle type, its usual jobs in chain order (each job names the one it follows).
+    let mut next_of: Vec<Option<usize>> = vec![None; p.jobs.len()];
+    let mut first_of: Vec<Option<usize>> = vec![None; p.vehicle_types.len()];
+    for (j, u) in st.usual.iter().enumerate() {
+        let Some(u) = u else { continue };
+        match u.after {
+            Some(a) if st.usual[a].is_some_and(|ua| ua.vehicle_type == u.vehicle_type) => {
+                next_of[a] = Some(j);
+            }
+            _ => first_of[u.vehicle_type] = Some(j),
+        }
+    }
+    for (vt, first) in first_of.iter().enumerate() {
+        let Some(first) = *first else { continue };
+        if s.used[vt] > 0 || p.group_full(&s.used, vt) {
+            continue;
+        }
+        let mut r = RouteState::new(vt, p.dims);
+        let mut j = Some(first);
+        let mut steps = 0;
+        while let Some(job) = j {
+            steps += 1;
+            if steps > p.jobs.len() {
+                break; // a cycle in the wishes: stop
+            }
+            let v = &p.vehicle_types[vt];
+            if !seen[job]
+                && super::constraints::compatible(v, &p.jobs[job])
+                && v.max_stops.is_none_or(|m| r.jobs.len() < m)
+            {
+                r.jobs.push(job as u32);
+                if !r.update(p) {
+                    r.jobs.pop();
+                    r.update(p);
+                }
+            }
+            j = next_of[job];
+        }
+        if r.jobs.is_empty() {
+            continue;
+        }
+        let idx = s.routes.len();
+        for &job in &r.jobs {
+            seen[job as usize] = true;
+            s.route_of[job as usize] = idx as u32;
+        }
+        s.used[vt] += 1;
+        s.nonempty += 1;
+        s.routes.push(r);
     }
 }
 
