@@ -77,6 +77,7 @@ impl RecipientBody {
                 })
                 .ok()
         });
+        let mut parsed_precision = None;
         let (location, location_source) = match self
             .location_text
             .as_deref()
@@ -93,7 +94,10 @@ impl RecipientBody {
                 (location, self.location_source)
             }
             Some(text) => match crate::domain::location::parse_location(text, None) {
-                Ok(parsed) => (Some(parsed.point), Some(parsed.source.as_str().to_owned())),
+                Ok(parsed) => {
+                    parsed_precision = Some(crate::domain::location::recorded_precision_m(&parsed));
+                    (Some(parsed.point), Some(parsed.source.as_str().to_owned()))
+                }
                 Err(e) => {
                     errors.push(FieldError::new("location_text", e.code(), e.to_string()));
                     (None, None)
@@ -136,8 +140,12 @@ impl RecipientBody {
         if !errors.is_empty() {
             return Err(errors);
         }
+        let precision = source.as_deref().map(|s| {
+            parsed_precision.unwrap_or_else(|| crate::domain::location::typical_precision_m(s))
+        });
         Ok(Recipient {
             id,
+            location_precision_m: precision,
             name: self.name.trim().to_owned(),
             phone,
             address: self.address,
@@ -171,6 +179,8 @@ pub struct RecipientView {
     pub location: Option<Location>,
     /// Location source.
     pub location_source: Option<String>,
+    /// How far the true home may be from `location`, in metres.
+    pub location_precision_m: Option<f64>,
     /// Village.
     pub village: String,
     /// Kecamatan.
@@ -198,6 +208,7 @@ impl From<Recipient> for RecipientView {
                 lon: l.lon(),
             }),
             location_source: r.location_source,
+            location_precision_m: r.location_precision_m.map(|m| m.round()),
             village: r.village,
             kecamatan: r.kecamatan,
             notes: r.notes,
