@@ -8,9 +8,11 @@
 
 pub mod i18n;
 mod login;
+mod people;
 mod pharmacy;
 mod reports;
 mod today;
+mod upload;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Request};
@@ -80,7 +82,27 @@ pub fn router(state: WebState) -> Router {
         .route("/alerts/{id}/acknowledge", post(today::acknowledge))
         .route("/alerts/{id}/close", post(today::close))
         .route("/pharmacy", get(pharmacy::page).post(pharmacy::submit))
+        .route("/pharmacy/orders/{id}", get(pharmacy::order_page))
         .route("/reports", get(reports::page))
+        .route("/recipients", get(people::search))
+        .route(
+            "/recipients/new",
+            get(people::new_page).post(people::create),
+        )
+        .route("/recipients/{id}", get(people::show).post(people::update))
+        .route("/recipients/{id}/use-centroid", post(people::use_centroid))
+        .route(
+            "/enrolments/new",
+            get(people::new_enrolment).post(people::create_enrolment),
+        )
+        .route("/enrolments/{id}/pause", post(people::pause))
+        .route("/enrolments/{id}/resume", post(people::resume))
+        .route(
+            "/upload",
+            get(upload::page)
+                .post(upload::submit)
+                .layer(DefaultBodyLimit::max(upload::UPLOAD_LIMIT)),
+        )
         .route("/static/antar.css", get(stylesheet))
         .route("/static/live.js", get(script))
         .layer(middleware::from_fn_with_state(state.clone(), remember_lang))
@@ -255,8 +277,10 @@ pub fn layout(lang: Lang, title: &str, staff: Option<&Staff>, content: Markup) -
                             @if matches!(s.user.role, Role::Pharmacist | Role::Admin) {
                                 a href="/pharmacy" { (lang.t("Resep", "Prescriptions")) }
                             }
+                            a href="/upload" { (lang.t("Unggah", "Upload")) }
                             @if s.user.role != Role::Pharmacist {
                                 a href="/reports" { (lang.t("Laporan", "Report")) }
+                                a href="/recipients" { (lang.t("Penerima", "Recipients")) }
                             }
                         }
                         span.lang {
