@@ -488,6 +488,26 @@ async fn the_pharmacy_sees_an_order_with_its_history_in_local_time(app) {
 }
 }
 
+/// Headless Chromium with a phone's viewport, 360 px wide (a desktop window cannot be made
+/// narrower than 500 px, so the width is emulated).
+async fn phone(driver: &Driver, chromium: &std::path::Path) -> fantoccini::Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": chromium,
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-component-update", "--no-first-run"],
+            "mobileEmulation": {"deviceMetrics": {"width": 360, "height": 800, "pixelRatio": 1.0}}
+        }),
+    );
+    fantoccini::ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("a browser session")
+}
+
 #[tokio::test]
 async fn staff_upload_a_csv_through_the_page_in_a_real_browser() {
     use fantoccini::Locator;
@@ -499,7 +519,7 @@ async fn staff_upload_a_csv_through_the_page_in_a_real_browser() {
     villages(&app).await;
     user(&app, "sari", "social_worker", None).await;
     let driver = start_driver(&driver);
-    let c = browser(&driver, &chromium).await;
+    let c = phone(&driver, &chromium).await;
 
     c.goto(&format!("{}/login", app.base)).await.unwrap();
     c.find(Locator::Id("login"))
@@ -554,6 +574,22 @@ async fn staff_upload_a_csv_through_the_page_in_a_real_browser() {
     assert!(report.contains("tidak ada yang disimpan"), "{report}");
     assert!(report.contains("C (NIK)"), "{report}");
     assert_eq!(count(&app, Table::Recipients).await, 0);
+    // Readable at 360 px: the report table scrolls inside its box, the page does not.
+    let width = |c: fantoccini::Client| async move {
+        c.execute("return document.documentElement.scrollWidth", vec![])
+            .await
+            .unwrap()
+            .as_u64()
+            .unwrap()
+    };
+    let viewport = c.execute("return window.innerWidth", vec![]).await.unwrap();
+    assert_eq!(viewport.as_u64(), Some(360));
+    let w = width(c.clone()).await;
+    let wide = c.execute("return 'viewport ' + window.innerWidth + ': ' + Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > 360).map(e => e.tagName + '#' + e.id + '.' + e.className).slice(0, 12).join(' ')", vec![]).await.unwrap();
+    assert!(
+        w <= 360,
+        "the upload page with its report is {w} px wide: {wide}"
+    );
 
     // The same file imported for real (the form keeps "partial import" ticked).
     c.find(Locator::Id("file"))
@@ -575,5 +611,30 @@ async fn staff_upload_a_csv_through_the_page_in_a_real_browser() {
         .await
         .unwrap();
     assert_eq!(count(&app, Table::Recipients).await, 4);
+    // A recipient's page with an enrolment and its pause and resume forms.
+    let kitchen = app.site("kitchen", "Warung Bu Sri", -8.21, 114.37).await;
+    let rid = recipient_api(&app, "Mbah Karto", json!({})).await;
+    let r = app
+        .post(
+            "/api/v1/enrolments",
+            &app.admin,
+            &json!({"recipient_id": rid, "kitchen_id": kitchen, "start_date": "2026-12-01"}),
+        )
+        .await;
+    let eid = body(r).await["id"].as_str().unwrap().to_owned();
+    let r = app
+        .post(
+            &format!("/api/v1/enrolments/{eid}/pause"),
+            &app.admin,
+            &json!({"from": "2026-12-07", "reason": "hospitalised"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let recipient_page = format!("/recipients/{rid}");
+    for page in ["/recipients", "/recipients/new", recipient_page.as_str()] {
+        c.goto(&format!("{}{page}", app.base)).await.unwrap();
+        let w = width(c.clone()).await;
+        assert!(w <= 360, "{page} is {w} px wide");
+    }
     c.close().await.unwrap();
 }

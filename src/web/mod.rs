@@ -4,7 +4,8 @@
 //! Owns: pages, the session cookie and its extractor, CSRF checks, the small stylesheet and
 //! script served from the binary. Depends on `dispatch` (every read and change goes through the
 //! same use cases as the API, with their access rules and audit) and `domain`; must not depend
-//! on `api` internals and must not speak SQL (that is `store`).
+//! on `api` internals (one shared function aside: the prescription CSV parser the API and the
+//! CLI use, called by the upload page) and must not speak SQL (that is `store`).
 
 pub mod i18n;
 mod login;
