@@ -419,6 +419,12 @@ async fn pages_follow_the_roles_and_sites_of_the_use_cases(app) {
     assert_eq!(count_cell(&r.text, "created"), "1");
     assert_eq!(orders(&app).await, 1);
 
+    // Prescriptions come as CSV only.
+    let r = upload(&mut apt, &[("_csrf", &csrf), ("kind", "prescriptions"), ("action", "check")],
+        Some(("resep.xlsx", fixture("dinsos_rantang_kasih.xlsx")))).await;
+    assert_eq!(r.status, 422);
+    assert!(r.text.contains("id=\"file-err\"") && r.text.contains("CSV"), "{}", r.text);
+
     // A social worker uploads people lists but not prescriptions or villages.
     let mut sari = signed_in(&app, "sari", "social_worker", None).await;
     let page = sari.get("/upload").await;
@@ -426,6 +432,9 @@ async fn pages_follow_the_roles_and_sites_of_the_use_cases(app) {
     let csrf = csrf_of(&page.text);
     let r = upload(&mut sari, &[("_csrf", &csrf), ("kind", "villages"), ("action", "import")],
         Some(("w.csv", fixture("wilayah_banyuwangi.csv")))).await;
+    assert_eq!(r.status, 403);
+    let r = upload(&mut sari, &[("_csrf", &csrf), ("kind", "prescriptions"), ("action", "check")],
+        Some(("resep.xlsx", fixture("dinsos_rantang_kasih.xlsx")))).await;
     assert_eq!(r.status, 403);
     assert_eq!(count(&app, Table::Areas).await, 0);
 

@@ -936,10 +936,7 @@ fn new_recipient(p: &PersonRow) -> Recipient {
         landmark: p.landmark.clone(),
         location: p.location.as_ref().map(|(l, _)| *l),
         location_source: p.location.as_ref().map(|(_, s)| s.clone()),
-        location_precision_m: p
-            .location
-            .as_ref()
-            .map(|(_, s)| crate::domain::location::typical_precision_m(s)),
+        location_precision_m: p.location.as_ref().and(p.location_precision_m),
         village: p.village.clone(),
         kecamatan: p.kecamatan.clone(),
         notes: p.notes.clone(),
@@ -968,7 +965,9 @@ fn merge(r: &mut Recipient, p: &PersonRow) {
     if let Some((l, s)) = &p.location {
         r.location = Some(*l);
         r.location_source = Some(s.clone());
-        r.location_precision_m = Some(crate::domain::location::typical_precision_m(s));
+        r.location_precision_m = p
+            .location_precision_m
+            .or(Some(crate::domain::location::typical_precision_m(s)));
     }
 }
 

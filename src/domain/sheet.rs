@@ -15,7 +15,7 @@ use chrono::{Duration, NaiveDate, NaiveTime, Timelike};
 use super::area::{AreaCode, AreaKind, person_key};
 use super::enrolment::Meal;
 use super::geo::LatLon;
-use super::location::parse_location;
+use super::location::{parse_location, recorded_precision_m, typical_precision_m};
 use super::nik::{Nik, ParsedNik};
 use super::phone::Phone;
 use super::time::{LocalWindow, Weekdays};
@@ -855,6 +855,8 @@ pub struct PersonRow {
     pub kecamatan: String,
     /// Location and its source (`pin`, `link`, `plus_code`).
     pub location: Option<(LatLon, String)>,
+    /// How far the true home may be from `location`, in metres.
+    pub location_precision_m: Option<f64>,
     /// Kitchen name or id.
     pub kitchen: Option<String>,
     /// Meal days.
@@ -949,7 +951,10 @@ pub fn person_row(mapping: &Mapping, row: &GridRow) -> Result<PersonRow, Vec<Cel
                 None
             }
         });
-    let location = read_location(&mut r);
+    let (location, location_precision_m) = match read_location(&mut r) {
+        Some((p, source, precision)) => (Some((p, source)), Some(precision)),
+        None => (None, None),
+    };
     let days = r.get(Field::Days).and_then(|s| match parse_days(&s) {
         Ok(d) => Some(d),
         Err(reason) => {
@@ -986,6 +991,7 @@ pub fn person_row(mapping: &Mapping, row: &GridRow) -> Result<PersonRow, Vec<Cel
         village_code,
         kecamatan: r.get(Field::Kecamatan).unwrap_or_default(),
         location,
+        location_precision_m,
         kitchen: r.get(Field::Kitchen),
         days,
         meals,
@@ -1002,12 +1008,13 @@ pub fn person_row(mapping: &Mapping, row: &GridRow) -> Result<PersonRow, Vec<Cel
     }
 }
 
-fn read_location(r: &mut RowReader<'_>) -> Option<(LatLon, String)> {
+/// The location of a row with its source and the precision to record.
+fn read_location(r: &mut RowReader<'_>) -> Option<(LatLon, String, f64)> {
     let lat = r.number(Field::Lat);
     let lon = r.number(Field::Lon);
     let from_pair = match (lat, lon) {
         (Some(a), Some(b)) => match LatLon::new(a, b) {
-            Ok(p) => Some((p, "pin".to_owned())),
+            Ok(p) => Some((p, "pin".to_owned(), typical_precision_m("pin"))),
             Err(e) => {
                 r.error(Field::Lat, "out_of_range", e.to_string());
                 None
@@ -1035,7 +1042,11 @@ fn read_location(r: &mut RowReader<'_>) -> Option<(LatLon, String)> {
         return from_pair;
     }
     match parse_location(&text, None) {
-        Ok(p) => Some((p.point, p.source.as_str().to_owned())),
+        Ok(p) => Some((
+            p.point,
+            p.source.as_str().to_owned(),
+            recorded_precision_m(&p),
+        )),
         Err(e) => {
             r.error(Field::Location, e.code(), e.to_string());
             None
@@ -1204,7 +1215,7 @@ pub fn area_row(mapping: &Mapping, row: &GridRow) -> Result<AreaRow, Vec<CellIss
             Err(e) => r.error(Field::Kind, "invalid_value", e.to_string()),
         }
     }
-    let centroid = read_location(&mut r).map(|(p, _)| p);
+    let centroid = read_location(&mut r).map(|(p, _, _)| p);
     match code {
         Some(code) if r.errors.is_empty() => Ok(AreaRow {
             row: row.number,

@@ -266,6 +266,15 @@ async fn run(
 ) -> Result<Outcome, DispatchError> {
     let who = &staff.principal;
     if f.kind == "prescriptions" {
+        // The use case's roles, before the file is even read.
+        crate::dispatch::require(who, &[Role::Admin, Role::Pharmacist])?;
+        if crate::domain::sheet::is_xlsx(bytes) {
+            return Err(DispatchError::Invalid(vec![FieldError::new(
+                "file",
+                "csv_only",
+                "resep hanya dari berkas CSV (simpan sebagai CSV dari Excel) / prescriptions are read from CSV only (save as CSV in Excel)",
+            )]));
+        }
         let rows = crate::api::prescriptions::parse_prescriptions_csv(bytes)
             .map_err(|e| DispatchError::Invalid(vec![FieldError::new("file", e.code, e.reason)]))?;
         let r = state

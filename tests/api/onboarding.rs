@@ -370,6 +370,14 @@ on_both_backends! {
         assert_eq!(precision(&b), 2000.0);
         let b = body(app.put(&path, &app.admin, &put(json!({}))).await).await;
         assert!(b["location_precision_m"].is_null(), "no location, no precision: {b}");
+        // An imported list keeps the precision of what it wrote.
+        let csv = format!("Nama,Lokasi\nBu Warsini,{}\nPak Darmo,\"-8.2093, 114.3367\"\n", plus_code::encode(home, 8));
+        let r = upload(&app, "/api/v1/recipients/import", &app.admin, "text/csv", csv.into_bytes()).await;
+        let rep = body(r).await;
+        let coarse = body(app.get(&format!("/api/v1/recipients/{}", row(&rep, 2)["recipient_id"].as_str().unwrap()), &app.admin).await).await;
+        assert!((150.0..250.0).contains(&precision(&coarse)), "{coarse}");
+        let pin = body(app.get(&format!("/api/v1/recipients/{}", row(&rep, 3)["recipient_id"].as_str().unwrap()), &app.admin).await).await;
+        assert_eq!(precision(&pin), 10.0);
         // An order carries the precision of its drop point.
         let site = app.site("pharmacy", "RSUD Blambangan", -8.22, 114.36).await;
         let mut p = prescription("Bapak Slamet");
