@@ -162,6 +162,21 @@ impl RecipientBody {
     }
 }
 
+/// A location offered to staff to confirm, not stored: the centre of the recipient's village.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SuggestedLocation {
+    /// Latitude.
+    pub lat: f64,
+    /// Longitude.
+    pub lon: f64,
+    /// `village_centroid`.
+    pub source: String,
+    /// How far the home may be from it, in metres.
+    pub precision_m: f64,
+    /// The village's code.
+    pub village_code: String,
+}
+
 /// A recipient.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RecipientView {
@@ -181,6 +196,9 @@ pub struct RecipientView {
     pub location_source: Option<String>,
     /// How far the true home may be from `location`, in metres.
     pub location_precision_m: Option<f64>,
+    /// Without a location: the village centre, to confirm (`PUT` it with `location_source`
+    /// `village_centroid`); orders stay `needs_location` until then. Only on a single read.
+    pub suggested_location: Option<SuggestedLocation>,
     /// Village.
     pub village: String,
     /// Kecamatan.
@@ -209,6 +227,7 @@ impl From<Recipient> for RecipientView {
             }),
             location_source: r.location_source,
             location_precision_m: r.location_precision_m.map(|m| m.round()),
+            suggested_location: None,
             village: r.village,
             kecamatan: r.kecamatan,
             notes: r.notes,
@@ -257,13 +276,17 @@ pub async fn get_recipient(
     Auth(who): Auth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<RecipientView>> {
-    Ok(Json(
-        state
-            .dispatch
-            .recipient(&who, RecipientId(id))
-            .await?
-            .into(),
-    ))
+    let r = state.dispatch.recipient(&who, RecipientId(id)).await?;
+    let suggestion = state.dispatch.village_centroid_suggestion(&who, &r).await?;
+    let mut view = RecipientView::from(r);
+    view.suggested_location = suggestion.map(|s| SuggestedLocation {
+        lat: s.point.lat(),
+        lon: s.point.lon(),
+        source: "village_centroid".into(),
+        precision_m: s.precision_m,
+        village_code: s.code.to_string(),
+    });
+    Ok(Json(view))
 }
 
 /// Recipient search.

@@ -415,10 +415,15 @@ on_both_backends! {
         assert_eq!((day["created"].as_u64(), day["needs_location"].as_u64()), (Some(1), Some(1)));
         let stored = body(app.get(&format!("/api/v1/recipients/{id}"), &social).await).await;
         assert!(stored["location"].is_null());
+        assert_eq!(stored["suggested_location"], json!({"lat": -8.2021, "lon": 114.3281, "source": "village_centroid",
+            "precision_m": 2000.0, "village_code": "35.10.05.2004"}));
         // Staff confirm it: the next day's meal is plannable, with the coarse precision on it.
         let r = app.dispatch.confirm_village_centroid(&who, rid).await.unwrap();
         assert_eq!((r.location_source.as_deref(), r.location_precision_m), (Some("village_centroid"), Some(2000.0)));
         assert!(app.dispatch.village_centroid_suggestion(&who, &r).await.unwrap().is_none());
+        let stored = body(app.get(&format!("/api/v1/recipients/{id}"), &social).await).await;
+        assert!(stored["suggested_location"].is_null());
+        assert_eq!(stored["location"], json!({"lat": -8.2021, "lon": 114.3281}));
         let day = body(app.post("/api/v1/meal-days/2026-12-03/orders", &social, &json!({})).await).await;
         assert_eq!((day["created"].as_u64(), day["needs_location"].as_u64()), (Some(1), Some(0)));
         // A recipient with neither a location nor a village centroid gets no suggestion, and
