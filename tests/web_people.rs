@@ -328,6 +328,8 @@ async fn an_upload_dry_run_changes_nothing_and_the_import_creates(app) {
     assert_eq!(count_cell(&check.text, "held"), "1");
     assert_eq!(count_cell(&check.text, "rejected"), "1");
     assert!(check.text.contains("akan dibuat"));
+    // Row 10 repeats row 4: held, said in Indonesian before the detail.
+    assert!(check.text.contains("<td>10</td><td>B (Nama Pasien)</td><td>ditahan untuk diperiksa</td><td><strong>orang yang sama dengan baris sebelumnya"), "{}", check.text);
     // Row 6's NIK written by Excel as 3.51005E+15 is refused, naming the column.
     assert!(check.text.contains("<td>6</td><td>C (NIK)</td><td>ditolak</td>"), "{}", check.text);
     assert_eq!(count(&app, Table::Recipients).await, 0);

@@ -683,7 +683,7 @@ fn render_recipient(staff: &Staff, status: StatusCode, v: RecipientView) -> Resp
                                 (l.t("Terlalu kasar untuk kurir tanpa konfirmasi: pastikan dengan penerima atau patokan.",
                                      "Too coarse for a courier unconfirmed: check with the recipient or the landmark."))
                             }
-                            form.inline method="post" action={ "/recipients/" (r.id) "/use-centroid" } {
+                            form method="post" action={ "/recipients/" (r.id) "/use-centroid" } {
                                 input type="hidden" name="_csrf" value=(staff.csrf);
                                 button type="submit" { (l.t("Pakai titik tengah desa", "Use the village centre")) }
                             }

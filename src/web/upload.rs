@@ -176,7 +176,45 @@ struct Line {
     row: usize,
     column: String,
     action: &'static str,
+    /// The stable code of the problem, when there is one.
+    code: &'static str,
     reason: String,
+}
+
+/// What a problem code means, in Indonesian, put before the use case's detailed reason (which
+/// names values and rows, in English) on Indonesian pages.
+fn code_text(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "required" => "wajib diisi",
+        "possible_duplicate" => {
+            "nama dan desa sama dengan penerima yang sudah ada: periksa, atau isi NIK / No. RM"
+        }
+        "duplicate_in_file" => "orang yang sama dengan baris sebelumnya di berkas ini",
+        "nik_conflict" => "No. RM cocok tetapi NIK berbeda",
+        "nik_precision_lost" => {
+            "NIK diketik sebagai angka: Excel hanya menyimpan 15 digit; format kolom sebagai Teks"
+        }
+        "nik_zeros_restored" => "angka 0 di depan NIK yang hilang sudah dikembalikan",
+        "invalid_nik" => "NIK tidak valid",
+        "invalid_phone" => "nomor telepon tidak valid",
+        "invalid_days" => "hari tidak terbaca",
+        "invalid_meal_time" => "jam makan tidak terbaca (contoh: 10.30-12.30)",
+        "invalid_date" => "tanggal tidak terbaca",
+        "window_inverted" => "akhir sebelum awal",
+        "unknown_kitchen" => "dapur tidak dikenal",
+        "ambiguous_kitchen" => "nama dapur dipakai beberapa dapur: pakai id",
+        "unknown_village" => "desa tidak ada di daftar wilayah",
+        "ambiguous_village" => "nama desa dipakai beberapa desa: isi kecamatan atau kode desa",
+        "unknown_village_code" => "kode desa tidak ada di daftar wilayah",
+        "invalid_area_code" | "not_a_village_code" => "kode wilayah tidak valid",
+        "outside_service_area" | "location_outside_area" => "lokasi di luar wilayah layanan",
+        "incomplete_location" => "isi lintang dan bujur, atau tidak keduanya",
+        "not_a_number" => "bukan angka",
+        "not_your_site" => "resep hanya untuk farmasi Anda sendiri",
+        "in_the_past" => "waktu sudah lewat",
+        c if c.starts_with("location_") => "lokasi tidak terbaca",
+        _ => return None,
+    })
 }
 
 /// What an upload did, for the table.
@@ -211,6 +249,7 @@ fn from_report(kind: &str, file: &str, r: ImportReport) -> Outcome {
                 row: row.row,
                 column: String::new(),
                 action,
+                code: "",
                 reason: what,
             });
         }
@@ -219,6 +258,7 @@ fn from_report(kind: &str, file: &str, r: ImportReport) -> Outcome {
                 row: row.row,
                 column: issue_column(&i.column, &i.header, i.field),
                 action,
+                code: i.code,
                 reason: i.reason.clone(),
             });
         }
@@ -227,6 +267,7 @@ fn from_report(kind: &str, file: &str, r: ImportReport) -> Outcome {
                 row: row.row,
                 column: issue_column(&w.column, &w.header, w.field),
                 action: "note",
+                code: w.code,
                 reason: w.reason.clone(),
             });
         }
@@ -288,6 +329,7 @@ async fn run(
                 row: *row,
                 column: String::new(),
                 action: "created",
+                code: "",
                 reason: pin
                     .as_ref()
                     .map(|p| format!("PIN serah terima / handover PIN: {p}"))
@@ -300,6 +342,7 @@ async fn run(
                     row: *row,
                     column: e.field.clone(),
                     action: "rejected",
+                    code: e.code,
                     reason: e.reason.clone(),
                 });
             }
@@ -548,7 +591,12 @@ fn report(l: Lang, o: &Outcome) -> Markup {
                                 td { (line.row) }
                                 td { (line.column) }
                                 td { (action_label(l, line.action, o.dry_run)) }
-                                td { (line.reason) }
+                                td {
+                                    @if l == Lang::Id && let Some(t) = code_text(line.code) {
+                                        strong { (t) } ": "
+                                    }
+                                    (line.reason)
+                                }
                             }
                         }
                     }
