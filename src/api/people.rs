@@ -77,6 +77,7 @@ impl RecipientBody {
                 })
                 .ok()
         });
+        let mut parsed_precision = None;
         let (location, location_source) = match self
             .location_text
             .as_deref()
@@ -93,7 +94,10 @@ impl RecipientBody {
                 (location, self.location_source)
             }
             Some(text) => match crate::domain::location::parse_location(text, None) {
-                Ok(parsed) => (Some(parsed.point), Some(parsed.source.as_str().to_owned())),
+                Ok(parsed) => {
+                    parsed_precision = Some(crate::domain::location::recorded_precision_m(&parsed));
+                    (Some(parsed.point), Some(parsed.source.as_str().to_owned()))
+                }
                 Err(e) => {
                     errors.push(FieldError::new("location_text", e.code(), e.to_string()));
                     (None, None)
@@ -136,8 +140,12 @@ impl RecipientBody {
         if !errors.is_empty() {
             return Err(errors);
         }
+        let precision = source.as_deref().map(|s| {
+            parsed_precision.unwrap_or_else(|| crate::domain::location::typical_precision_m(s))
+        });
         Ok(Recipient {
             id,
+            location_precision_m: precision,
             name: self.name.trim().to_owned(),
             phone,
             address: self.address,
@@ -152,6 +160,21 @@ impl RecipientBody {
             medical_record_no: None,
         })
     }
+}
+
+/// A location offered to staff to confirm, not stored: the centre of the recipient's village.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SuggestedLocation {
+    /// Latitude.
+    pub lat: f64,
+    /// Longitude.
+    pub lon: f64,
+    /// `village_centroid`.
+    pub source: String,
+    /// How far the home may be from it, in metres.
+    pub precision_m: f64,
+    /// The village's code.
+    pub village_code: String,
 }
 
 /// A recipient.
@@ -171,6 +194,11 @@ pub struct RecipientView {
     pub location: Option<Location>,
     /// Location source.
     pub location_source: Option<String>,
+    /// How far the true home may be from `location`, in metres.
+    pub location_precision_m: Option<f64>,
+    /// Without a location: the village centre, to confirm (`PUT` it with `location_source`
+    /// `village_centroid`); orders stay `needs_location` until then. Only on a single read.
+    pub suggested_location: Option<SuggestedLocation>,
     /// Village.
     pub village: String,
     /// Kecamatan.
@@ -198,6 +226,8 @@ impl From<Recipient> for RecipientView {
                 lon: l.lon(),
             }),
             location_source: r.location_source,
+            location_precision_m: r.location_precision_m.map(|m| m.round()),
+            suggested_location: None,
             village: r.village,
             kecamatan: r.kecamatan,
             notes: r.notes,
@@ -246,13 +276,17 @@ pub async fn get_recipient(
     Auth(who): Auth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<RecipientView>> {
-    Ok(Json(
-        state
-            .dispatch
-            .recipient(&who, RecipientId(id))
-            .await?
-            .into(),
-    ))
+    let r = state.dispatch.recipient(&who, RecipientId(id)).await?;
+    let suggestion = state.dispatch.village_centroid_suggestion(&who, &r).await?;
+    let mut view = RecipientView::from(r);
+    view.suggested_location = suggestion.map(|s| SuggestedLocation {
+        lat: s.point.lat(),
+        lon: s.point.lon(),
+        source: "village_centroid".into(),
+        precision_m: s.precision_m,
+        village_code: s.code.to_string(),
+    });
+    Ok(Json(view))
 }
 
 /// Recipient search.

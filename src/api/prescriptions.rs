@@ -238,6 +238,8 @@ pub struct OrderView {
     pub location: Option<Location>,
     /// How the location was obtained.
     pub location_source: Option<String>,
+    /// How far the true drop point may be from `location`, in metres.
+    pub location_precision_m: Option<f64>,
     /// Metres from the pin to the nearest ridable road (measured at intake).
     pub snap_distance_m: Option<f64>,
     /// True when that distance is beyond the snapping limit: staff should check the pin
@@ -321,6 +323,7 @@ impl OrderView {
                 lon: l.lon(),
             }),
             location_source: o.location_source,
+            location_precision_m: o.location_precision_m.map(|m| m.round()),
             window_start: o.window.start(),
             window_end: o.window.end(),
             parcels: o.parcels,

@@ -182,7 +182,7 @@ pub enum ImportCommand {
     /// Import meal enrolments: each row a person (recognised or created as by `import
     /// recipients`) with kitchen (dapur), days (hari), diet notes, start and end.
     #[command(
-        after_help = "Example:\n  antar import enrolments rantang-kasih.csv --kitchen \"Warung Bu Sri\" --partial\n\nDays: \"Senin-Jumat\", \"Senin, Rabu, Jumat\", \"setiap hari\" (default every day); start defaults to today."
+        after_help = "Example:\n  antar import enrolments rantang-kasih.csv --kitchen \"Warung Bu Sri\" --partial\n\nDays: \"Senin-Jumat\", \"Senin, Rabu, Jumat\", \"setiap hari\" (default every day); start defaults to today.\nMeal times (\"jam makan\", \"waktu antar\"): \"10.30-12.30\", several separated by commas (default lunch 10:30-12:30)."
     )]
     Enrolments {
         /// The list.

@@ -459,6 +459,7 @@ pub async fn load(
             landmark: r.landmark.clone(),
             location: r.location,
             location_source: r.location.map(|_| "pin".to_owned()),
+            location_precision_m: r.location.map(|_| 10.0),
             village: r.village.clone(),
             kecamatan: r.kecamatan.clone(),
             notes: r.notes.clone(),

@@ -421,6 +421,7 @@ impl Dispatch {
                 c.recipient_id,
                 c.proposed,
                 "courier_gps",
+                crate::domain::location::COURIER_GPS_PRECISION_M,
                 now,
             )
             .await?;

@@ -9,7 +9,7 @@ use rand::Rng;
 use serde_json::json;
 
 use super::{Dispatch, DispatchError, FieldError, Result, invalid, require};
-use crate::domain::location::parse_location;
+use crate::domain::location::{self, parse_location};
 use crate::domain::records::{Order, OrderEvent};
 use crate::domain::time::{TimeWindow, local_to_utc};
 use crate::domain::{
@@ -116,12 +116,17 @@ impl Dispatch {
             (None, Some(given)) => given,
             (None, None) => return Err(invalid("site_id", "required", "name the pharmacy site")),
         };
+        // Coordinates given as numbers count as a typed pin (about 10 m).
+        let mut precision = np.location.map(|_| location::typical_precision_m("pin"));
         let mut location = np.location.map(|p| (p, "pin"));
         let site = store::sites::site_in(tx, site_id).await;
         if let Some(text) = &np.location_text {
             let reference = site.as_ref().ok().map(|s| s.location);
             match parse_location(text, reference) {
-                Ok(parsed) => location = Some((parsed.point, parsed.source.as_str())),
+                Ok(parsed) => {
+                    location = Some((parsed.point, parsed.source.as_str()));
+                    precision = Some(location::recorded_precision_m(&parsed));
+                }
                 Err(e) => errors.push(FieldError::new(
                     "patient.location_text",
                     e.code(),
@@ -186,6 +191,7 @@ impl Dispatch {
             landmark: np.landmark.clone(),
             location: location.map(|(p, _)| p),
             location_source: location.map(|(_, source)| source.to_owned()),
+            location_precision_m: precision,
             snap_distance_m: location.and_then(|(p, _)| self.snap_distance_m(p)),
             window: np.window,
             service_s: MEDICINE_SERVICE_S,
@@ -310,6 +316,20 @@ impl Dispatch {
         rows: Vec<(usize, std::result::Result<NewPrescription, Vec<FieldError>>)>,
         partial: bool,
     ) -> Result<ImportReport> {
+        self.import_prescriptions_checked(who, rows, partial, false)
+            .await
+    }
+
+    /// [`Dispatch::import_prescriptions`], or with `dry_run` every step without storing
+    /// anything: the report lists the rows that would be created (with no PIN: none exists)
+    /// and the rows refused.
+    pub async fn import_prescriptions_checked(
+        &self,
+        who: &Principal,
+        rows: Vec<(usize, std::result::Result<NewPrescription, Vec<FieldError>>)>,
+        partial: bool,
+        dry_run: bool,
+    ) -> Result<ImportReport> {
         require(who, &[Role::Admin, Role::Pharmacist])?;
         let mut report = ImportReport::default();
         let mut tx = self.store.begin().await?;
@@ -331,7 +351,12 @@ impl Dispatch {
                 Err(e) => return Err(e),
             }
         }
-        if report.rejected.is_empty() || partial {
+        if dry_run {
+            tx.rollback().await?;
+            for row in &mut report.created {
+                row.2 = None;
+            }
+        } else if report.rejected.is_empty() || partial {
             tx.commit().await?;
             report.committed = !report.created.is_empty();
         } else {

@@ -239,6 +239,7 @@ impl Dispatch {
                     landmark: person.landmark.clone(),
                     location: person.location,
                     location_source: person.location_source.clone(),
+                    location_precision_m: person.location_precision_m,
                     snap_distance_m: person.location.and_then(|p| self.snap_distance_m(p)),
                     window: meal.window.on(date, kitchen.time_zone),
                     service_s: MEAL_SERVICE_S,

@@ -418,6 +418,8 @@ fn find_match<'k>(
 struct EnrolRow {
     kitchen: SiteId,
     weekdays: Weekdays,
+    /// From a meal-time column; empty keeps the stored meals (or the default lunch).
+    meals: Vec<Meal>,
     diet_notes: String,
     start: chrono::NaiveDate,
     end: Option<chrono::NaiveDate>,
@@ -520,7 +522,8 @@ impl Dispatch {
 
     /// Import meal enrolments (CSV or XLSX): each row is a person (recognised or created as in
     /// [`Dispatch::import_recipients`]) and their enrolment: kitchen (`dapur`), days (`hari`),
-    /// diet notes, start and end. A person already enrolled has that enrolment updated.
+    /// meal times (`jam makan`, e.g. `10.30–12.30`; several separated by `,` or `;`; without
+    /// one, lunch 10:30–12:30), diet notes, start and end. A person already enrolled has that enrolment updated.
     pub async fn import_enrolments(
         &self,
         who: &Principal,
@@ -799,6 +802,7 @@ impl Dispatch {
         Some(EnrolRow {
             kitchen: kitchen?,
             weekdays: p.days.unwrap_or(Weekdays::ALL),
+            meals: p.meals.clone(),
             diet_notes: p.diet_notes.clone(),
             start,
             end: p.end,
@@ -823,6 +827,9 @@ impl Dispatch {
             Some(mut x) => {
                 x.kitchen_id = e.kitchen;
                 x.weekdays = e.weekdays;
+                if !e.meals.is_empty() {
+                    x.meals = e.meals;
+                }
                 x.diet_notes = e.diet_notes;
                 x.end_date = e.end.or(x.end_date);
                 store::enrolments::update_enrolment(tx, &x).await?;
@@ -839,10 +846,14 @@ impl Dispatch {
                     recipient_id: recipient,
                     kitchen_id: e.kitchen,
                     weekdays: e.weekdays,
-                    meals: vec![Meal {
-                        name: "siang".into(),
-                        window,
-                    }],
+                    meals: if e.meals.is_empty() {
+                        vec![Meal {
+                            name: "siang".into(),
+                            window,
+                        }]
+                    } else {
+                        e.meals
+                    },
                     diet_notes: e.diet_notes,
                     start_date: e.start,
                     end_date: e.end,
@@ -925,6 +936,7 @@ fn new_recipient(p: &PersonRow) -> Recipient {
         landmark: p.landmark.clone(),
         location: p.location.as_ref().map(|(l, _)| *l),
         location_source: p.location.as_ref().map(|(_, s)| s.clone()),
+        location_precision_m: p.location.as_ref().and(p.location_precision_m),
         village: p.village.clone(),
         kecamatan: p.kecamatan.clone(),
         notes: p.notes.clone(),
@@ -953,5 +965,78 @@ fn merge(r: &mut Recipient, p: &PersonRow) {
     if let Some((l, s)) = &p.location {
         r.location = Some(*l);
         r.location_source = Some(s.clone());
+        r.location_precision_m = p
+            .location_precision_m
+            .or(Some(crate::domain::location::typical_precision_m(s)));
+    }
+}
+
+/// What a village typed into a form (a Kemendagri code or a name) names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VillageLookup {
+    /// Nothing typed.
+    Empty,
+    /// One desa/kelurahan: its code, name and kecamatan name.
+    Found {
+        /// Code.
+        code: AreaCode,
+        /// Desa name as listed.
+        name: String,
+        /// Kecamatan name, when listed.
+        kecamatan: String,
+    },
+    /// A name that several desa carry, each as "code (Kec. name)": the kecamatan or the code
+    /// must say which.
+    Ambiguous(Vec<String>),
+    /// A name not in the area list (kept as text; reports cannot group it by code).
+    Unknown,
+    /// A code that is not a desa/kelurahan in the area list.
+    UnknownCode(String),
+}
+
+impl Dispatch {
+    /// Resolve a village typed as a code or a name (narrowed by the kecamatan), with the same
+    /// rules as the imports, so a form can say "this name means three villages" before saving.
+    pub async fn lookup_village(
+        &self,
+        who: &Principal,
+        village: &str,
+        kecamatan: &str,
+    ) -> Result<VillageLookup> {
+        require(who, &[Role::Admin, Role::SocialWorker])?;
+        let village = village.trim();
+        if village.is_empty() {
+            return Ok(VillageLookup::Empty);
+        }
+        let areas = Areas::new(self.store.areas().await?);
+        let found = |code: &str| -> Option<VillageLookup> {
+            let a = areas
+                .by_code
+                .get(code)
+                .filter(|a| a.kind == AreaKind::Desa)?;
+            Some(VillageLookup::Found {
+                code: a.code.clone(),
+                name: a.name.clone(),
+                kecamatan: areas.parent_name(code).unwrap_or_default().to_owned(),
+            })
+        };
+        if village.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+            return Ok(match AreaCode::parse(village) {
+                Ok(code) => found(code.as_str())
+                    .unwrap_or_else(|| VillageLookup::UnknownCode(code.to_string())),
+                Err(_) => VillageLookup::UnknownCode(village.to_owned()),
+            });
+        }
+        Ok(
+            match areas.candidates(village, kecamatan.trim()).as_slice() {
+                [] => VillageLookup::Unknown,
+                [one] => found(one).unwrap_or(VillageLookup::Unknown),
+                many => VillageLookup::Ambiguous(
+                    many.iter()
+                        .map(|c| format!("{c} (Kec. {})", areas.parent_name(c).unwrap_or("?")))
+                        .collect(),
+                ),
+            },
+        )
     }
 }

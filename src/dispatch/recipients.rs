@@ -1,13 +1,37 @@
 //! Recipients: create, update, search, read. Reads of personal data are audited.
 //!
 //! Must not depend on `api`.
+//!
+//! A person known only by their village: when the village has a centroid in the area list,
+//! [`Dispatch::village_centroid_suggestion`] offers it (source `village_centroid`, precision
+//! [`VILLAGE_CENTROID_PRECISION_M`]) but it is **not** stored as the home, so their orders stay
+//! `needs_location`. A desa spans kilometres: a courier sent to its centre with a hot meal or a
+//! cold-chain parcel would spend the delivery window asking around, and the planner would
+//! promise times it cannot keep. Staff confirm the suggestion explicitly
+//! ([`Dispatch::confirm_village_centroid`], after checking with the recipient or a landmark),
+//! which makes the orders plannable with the coarse precision on record for everyone to see.
 
 use serde_json::json;
 
 use super::{Dispatch, DispatchError, Result, invalid, require};
+use crate::domain::area::AreaCode;
+use crate::domain::location::VILLAGE_CENTROID_PRECISION_M;
 use crate::domain::records::Recipient;
-use crate::domain::{Principal, RecipientId, Role};
+use crate::domain::{LatLon, Principal, RecipientId, Role};
 use crate::store::{self, audit};
+
+/// The centre of a recipient's village, offered as a location to confirm.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CentroidSuggestion {
+    /// The village's code.
+    pub code: AreaCode,
+    /// Its name.
+    pub village: String,
+    /// The centroid.
+    pub point: LatLon,
+    /// How far a home may be from it, in metres.
+    pub precision_m: f64,
+}
 
 impl Dispatch {
     async fn check_area(&self, r: &Recipient) -> Result<()> {
@@ -107,5 +131,84 @@ impl Dispatch {
             )
             .await?;
         Ok(list)
+    }
+
+    /// The village centroid for a recipient without a location whose village (by code) has one
+    /// in the area list; `None` otherwise. Not stored: see the module documentation.
+    pub async fn village_centroid_suggestion(
+        &self,
+        who: &Principal,
+        r: &Recipient,
+    ) -> Result<Option<CentroidSuggestion>> {
+        require(who, &[Role::Admin, Role::SocialWorker])?;
+        let Some(code) = r.village_code.as_ref().filter(|_| r.location.is_none()) else {
+            return Ok(None);
+        };
+        Ok(self
+            .store
+            .areas()
+            .await?
+            .into_iter()
+            .find(|a| &a.code == code)
+            .and_then(|a| {
+                Some(CentroidSuggestion {
+                    point: a.centroid?,
+                    code: a.code,
+                    village: a.name,
+                    precision_m: VILLAGE_CENTROID_PRECISION_M,
+                })
+            }))
+    }
+
+    /// Staff confirm the village centroid as a recipient's home (source `village_centroid`,
+    /// coarse precision); refused when the recipient has a location already or no centroid is
+    /// known. Audited; the recipient's later orders are plannable.
+    pub async fn confirm_village_centroid(
+        &self,
+        who: &Principal,
+        id: RecipientId,
+    ) -> Result<Recipient> {
+        require(who, &[Role::Admin, Role::SocialWorker])?;
+        let r = self
+            .store
+            .recipient(id)
+            .await
+            .map_err(|_| DispatchError::NotFound("recipient"))?;
+        if r.location.is_some() {
+            return Err(invalid(
+                "location",
+                "location_known",
+                "lokasi sudah ada / the recipient already has a location",
+            ));
+        }
+        let Some(s) = self.village_centroid_suggestion(who, &r).await? else {
+            return Err(invalid(
+                "village",
+                "no_village_centroid",
+                "desa tanpa titik tengah di daftar wilayah / the village has no centroid in the area list",
+            ));
+        };
+        let mut tx = self.store.begin().await?;
+        store::corrections::set_recipient_location(
+            &mut tx,
+            id,
+            s.point,
+            "village_centroid",
+            s.precision_m,
+            store::now(),
+        )
+        .await?;
+        audit::record(
+            &mut tx,
+            &who.actor(),
+            "update",
+            "recipient",
+            Some(&id.to_string()),
+            &json!({"location_source": "village_centroid", "village_code": s.code.to_string()}),
+        )
+        .await?;
+        let stored = store::recipients::recipient_in(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(stored)
     }
 }

@@ -54,6 +54,38 @@ impl Source {
     }
 }
 
+/// How far the true place of a village-centroid location may be from the centroid, in metres:
+/// a desa in Banyuwangi covers a few square kilometres (often 5-15 km²), so its farthest homes
+/// lie one to two kilometres from the centre. Too coarse for a courier to find a door.
+pub const VILLAGE_CENTROID_PRECISION_M: f64 = 2000.0;
+
+/// A courier's GPS fix when the partner reports no accuracy: a phone outdoors is within ~20 m.
+pub const COURIER_GPS_PRECISION_M: f64 = 20.0;
+
+/// The precision, in metres, to record for a location from `source` when the input itself
+/// does not tell (coordinates given as numbers, a stored source): a pin or a map link about
+/// 10 m, a full (10-character) Plus Code about 10 m (its 14 m × 14 m cell), a courier's GPS
+/// [`COURIER_GPS_PRECISION_M`], a village centroid [`VILLAGE_CENTROID_PRECISION_M`]. Parsed text
+/// has its own, better figure in [`ParsedLocation::precision_m`].
+pub fn typical_precision_m(source: &str) -> f64 {
+    match source {
+        "courier_gps" => COURIER_GPS_PRECISION_M,
+        "village_centroid" => VILLAGE_CENTROID_PRECISION_M,
+        _ => 10.0,
+    }
+}
+
+/// The precision to record for a parsed location: a Plus Code's own (its cell), and for
+/// coordinates or a map link what their digits say but never better than
+/// [`typical_precision_m`]: six decimals describe 0.1 m, but the pin was placed by a finger on a
+/// phone map or a GPS fix, good to about 10 m.
+pub fn recorded_precision_m(p: &ParsedLocation) -> f64 {
+    match p.source {
+        Source::PlusCode => p.precision_m,
+        s => p.precision_m.max(typical_precision_m(s.as_str())),
+    }
+}
+
 /// A successfully parsed location.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ParsedLocation {

@@ -165,6 +165,9 @@ pub struct Recipient {
     pub location: Option<LatLon>,
     /// Where the location came from.
     pub location_source: Option<String>,
+    /// How far the true home may be from `location`, in metres (see
+    /// [`super::location::typical_precision_m`]); `None` when not recorded.
+    pub location_precision_m: Option<f64>,
     /// Desa / kelurahan.
     pub village: String,
     /// Kecamatan.
@@ -235,6 +238,8 @@ pub struct Order {
     pub location: Option<LatLon>,
     /// Where the location came from.
     pub location_source: Option<String>,
+    /// How far the true drop point may be from `location`, in metres.
+    pub location_precision_m: Option<f64>,
     /// Metres from the pin to the nearest ridable road, measured at intake (when a road graph
     /// is loaded). Beyond the snapping limit the order is flagged for staff, not refused.
     pub snap_distance_m: Option<f64>,

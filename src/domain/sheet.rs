@@ -10,14 +10,15 @@
 
 use std::io::Cursor;
 
-use chrono::{Duration, NaiveDate};
+use chrono::{Duration, NaiveDate, NaiveTime, Timelike};
 
 use super::area::{AreaCode, AreaKind, person_key};
+use super::enrolment::Meal;
 use super::geo::LatLon;
-use super::location::parse_location;
+use super::location::{parse_location, recorded_precision_m, typical_precision_m};
 use super::nik::{Nik, ParsedNik};
 use super::phone::Phone;
-use super::time::Weekdays;
+use super::time::{LocalWindow, Weekdays};
 
 /// Rows looked at when searching for the header.
 const HEADER_SCAN_ROWS: usize = 12;
@@ -306,6 +307,8 @@ pub enum Field {
     Kitchen,
     /// Meal days.
     Days,
+    /// Meal delivery window(s), e.g. `10:30-12:30`.
+    MealTime,
     /// Diet notes.
     DietNotes,
     /// First day.
@@ -470,6 +473,22 @@ const FIELDS: &[(Field, &str, &[&str])] = &[
         Field::Days,
         "days",
         &["hari", "days", "hari kirim", "hari antar", "weekdays"],
+    ),
+    (
+        Field::MealTime,
+        "meal_time",
+        &[
+            "jam makan",
+            "waktu makan",
+            "waktu antar",
+            "jam antar",
+            "jam kirim",
+            "waktu kirim",
+            "meal time",
+            "meal window",
+            "delivery window",
+            "window",
+        ],
     ),
     (
         Field::DietNotes,
@@ -836,10 +855,14 @@ pub struct PersonRow {
     pub kecamatan: String,
     /// Location and its source (`pin`, `link`, `plus_code`).
     pub location: Option<(LatLon, String)>,
+    /// How far the true home may be from `location`, in metres.
+    pub location_precision_m: Option<f64>,
     /// Kitchen name or id.
     pub kitchen: Option<String>,
     /// Meal days.
     pub days: Option<Weekdays>,
+    /// Meals with their windows, from a meal-time column (empty: the default lunch).
+    pub meals: Vec<Meal>,
     /// Diet notes.
     pub diet_notes: String,
     /// First meal day.
@@ -928,7 +951,10 @@ pub fn person_row(mapping: &Mapping, row: &GridRow) -> Result<PersonRow, Vec<Cel
                 None
             }
         });
-    let location = read_location(&mut r);
+    let (location, location_precision_m) = match read_location(&mut r) {
+        Some((p, source, precision)) => (Some((p, source)), Some(precision)),
+        None => (None, None),
+    };
     let days = r.get(Field::Days).and_then(|s| match parse_days(&s) {
         Ok(d) => Some(d),
         Err(reason) => {
@@ -936,6 +962,16 @@ pub fn person_row(mapping: &Mapping, row: &GridRow) -> Result<PersonRow, Vec<Cel
             None
         }
     });
+    let meals = r
+        .get(Field::MealTime)
+        .map(|s| match parse_meal_windows(&s) {
+            Ok(m) => m,
+            Err(reason) => {
+                r.error(Field::MealTime, "invalid_meal_time", reason);
+                Vec::new()
+            }
+        })
+        .unwrap_or_default();
     let start = r.date(Field::Start);
     let end = r.date(Field::End);
     if let (Some(s), Some(e)) = (start, end)
@@ -955,8 +991,10 @@ pub fn person_row(mapping: &Mapping, row: &GridRow) -> Result<PersonRow, Vec<Cel
         village_code,
         kecamatan: r.get(Field::Kecamatan).unwrap_or_default(),
         location,
+        location_precision_m,
         kitchen: r.get(Field::Kitchen),
         days,
+        meals,
         diet_notes: r.get(Field::DietNotes).unwrap_or_default(),
         start,
         end,
@@ -970,12 +1008,13 @@ pub fn person_row(mapping: &Mapping, row: &GridRow) -> Result<PersonRow, Vec<Cel
     }
 }
 
-fn read_location(r: &mut RowReader<'_>) -> Option<(LatLon, String)> {
+/// The location of a row with its source and the precision to record.
+fn read_location(r: &mut RowReader<'_>) -> Option<(LatLon, String, f64)> {
     let lat = r.number(Field::Lat);
     let lon = r.number(Field::Lon);
     let from_pair = match (lat, lon) {
         (Some(a), Some(b)) => match LatLon::new(a, b) {
-            Ok(p) => Some((p, "pin".to_owned())),
+            Ok(p) => Some((p, "pin".to_owned(), typical_precision_m("pin"))),
             Err(e) => {
                 r.error(Field::Lat, "out_of_range", e.to_string());
                 None
@@ -1003,12 +1042,72 @@ fn read_location(r: &mut RowReader<'_>) -> Option<(LatLon, String)> {
         return from_pair;
     }
     match parse_location(&text, None) {
-        Ok(p) => Some((p.point, p.source.as_str().to_owned())),
+        Ok(p) => Some((
+            p.point,
+            p.source.as_str().to_owned(),
+            recorded_precision_m(&p),
+        )),
         Err(e) => {
             r.error(Field::Location, e.code(), e.to_string());
             None
         }
     }
+}
+
+/// A time as lists write it: `10:30`, `10.30`, `10`, `7:05`.
+fn clock_time(s: &str) -> Option<NaiveTime> {
+    let s = s.trim().trim_end_matches(['.', ' ']);
+    let (h, m) = match s.split_once([':', '.']) {
+        Some((h, m)) => (h, m),
+        None => (s, "0"),
+    };
+    let (h, m) = (h.trim().parse::<u32>().ok()?, m.trim().parse::<u32>().ok()?);
+    (h < 24 && m < 60 && s.len() <= 5).then(|| NaiveTime::from_hms_opt(h, m, 0))?
+}
+
+/// Meal windows as lists write them: `10:30-12:30`, `10.30–12.30`, `10.30 s/d 12.30`, several
+/// separated by `,` or `;` (`06:30-08:00; 11:00-13:00`). Each meal is named by when it starts:
+/// `pagi` before 10:00, `siang` before 15:00, else `malam`.
+pub fn parse_meal_windows(s: &str) -> Result<Vec<Meal>, String> {
+    let expected = "expected a window like 10:30-12:30 or 10.30–12.30";
+    let lower = s.to_lowercase();
+    let t = lower
+        .replace("s/d", "-")
+        .replace(" sampai ", "-")
+        .replace(" to ", "-")
+        .replace(['–', '—'], "-");
+    let mut meals: Vec<Meal> = Vec::new();
+    for part in t.split([',', ';']).map(str::trim).filter(|p| !p.is_empty()) {
+        let (a, b) = part
+            .split_once('-')
+            .ok_or_else(|| format!("{s:?}: {part:?} has no end time; {expected}"))?;
+        let (Some(start), Some(end)) = (clock_time(a), clock_time(b)) else {
+            return Err(format!("{s:?}: {part:?} is not a time range; {expected}"));
+        };
+        let window = LocalWindow::new(start, end).map_err(|_| {
+            format!(
+                "{s:?}: the window ends ({}) before it starts ({}); {expected}",
+                end.format("%H:%M"),
+                start.format("%H:%M")
+            )
+        })?;
+        let base = match start.hour() {
+            h if h < 10 => "pagi",
+            h if h < 15 => "siang",
+            _ => "malam",
+        };
+        let mut name = base.to_owned();
+        let mut n = 2;
+        while meals.iter().any(|m| m.name == name) {
+            name = format!("{base} {n}");
+            n += 1;
+        }
+        meals.push(Meal { name, window });
+    }
+    if meals.is_empty() {
+        return Err(format!("{s:?}: no window; {expected}"));
+    }
+    Ok(meals)
 }
 
 /// Days as lists write them: "Senin, Rabu, Jumat", "Senin-Jumat", "Senin s/d Sabtu",
@@ -1116,7 +1215,7 @@ pub fn area_row(mapping: &Mapping, row: &GridRow) -> Result<AreaRow, Vec<CellIss
             Err(e) => r.error(Field::Kind, "invalid_value", e.to_string()),
         }
     }
-    let centroid = read_location(&mut r).map(|(p, _)| p);
+    let centroid = read_location(&mut r).map(|(p, _, _)| p);
     match code {
         Some(code) if r.errors.is_empty() => Ok(AreaRow {
             row: row.number,
@@ -1199,6 +1298,47 @@ mod tests {
         let a = person_row(&m, &rows[0]).unwrap().location.unwrap().0;
         let b = person_row(&m, &rows[1]).unwrap().location.unwrap().0;
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn meal_times_as_lists_write_them() {
+        let one = |s: &str| {
+            parse_meal_windows(s)
+                .unwrap()
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{} {}-{}",
+                        m.name,
+                        m.window.start.format("%H:%M"),
+                        m.window.end.format("%H:%M")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        assert_eq!(one("10:30-12:30"), "siang 10:30-12:30");
+        assert_eq!(one("10.30–12.30"), "siang 10:30-12:30");
+        assert_eq!(one("10.30 s/d 12.30"), "siang 10:30-12:30");
+        assert_eq!(one("7 - 8"), "pagi 07:00-08:00");
+        assert_eq!(
+            one("06.30-08.00; 11.00-13.00, 17:00-18:30"),
+            "pagi 06:30-08:00; siang 11:00-13:00; malam 17:00-18:30"
+        );
+        assert_eq!(
+            one("11-12, 12.30-13.30"),
+            "siang 11:00-12:00; siang 2 12:30-13:30"
+        );
+        for bad in [
+            "jam sebelas",
+            "12.30-10.30",
+            "10:30",
+            "25:00-26:00",
+            "10:75-11:00",
+            "-",
+        ] {
+            assert!(parse_meal_windows(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -125,22 +125,25 @@ pub async fn decide(
     Ok(done.rows_affected() == 1)
 }
 
-/// Set a recipient's home to a confirmed position.
+/// Set a recipient's home to a confirmed position with its precision in metres.
 pub async fn set_recipient_location(
     conn: &mut AnyConnection,
     id: RecipientId,
     p: LatLon,
     source: &str,
+    precision_m: f64,
     at: DateTime<Utc>,
 ) -> Result<()> {
     sqlx::query(
-        "UPDATE recipients SET lat = $1, lon = $2, location_source = $3, updated_at = $4 WHERE id = $5",
+        "UPDATE recipients SET lat = $1, lon = $2, location_source = $3, updated_at = $4, \
+         location_precision_m = CAST($6 AS DOUBLE PRECISION) WHERE id = $5",
     )
     .bind(p.lat())
     .bind(p.lon())
     .bind(source)
     .bind(ts(at))
     .bind(id.to_string())
+    .bind(opt_f64(Some(precision_m)))
     .execute(conn)
     .await?;
     Ok(())

@@ -19,7 +19,7 @@ use crate::domain::{OrderId, OrderKind, OrderStatus, SiteId};
 const COLUMNS: &str = "id, kind, status, site_id, recipient_id, enrolment_id, meal_date, meal_name, recipient_name, \
     phone, address, landmark, lat, lon, location_source, window_start, window_end, service_s, meal_tins, parcels, \
     cold_slots, priority, cold_chain_max_minutes, controlled, clinical_notes, external_ref, medical_record_no, attempt, \
-    created_by, created_at, updated_at, snap_distance_m";
+    created_by, created_at, updated_at, snap_distance_m, location_precision_m";
 
 fn order_from_row(r: &AnyRow) -> Result<Order> {
     let window = TimeWindow::new(
@@ -58,6 +58,7 @@ fn order_from_row(r: &AnyRow) -> Result<Order> {
         location: opt_location(r.opt_float("lat")?, r.opt_float("lon")?)?,
         location_source: r.opt_text("location_source")?,
         snap_distance_m: r.opt_float("snap_distance_m")?,
+        location_precision_m: r.opt_float("location_precision_m")?,
         window,
         service_s: r.int("service_s")?,
         meal_tins: r.int("meal_tins")?,
@@ -100,7 +101,7 @@ pub async fn insert_order(
     };
     let done = sqlx::query(AssertSqlSafe(format!(
         "INSERT INTO orders ({COLUMNS}, pin_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, CAST($13 AS DOUBLE PRECISION), CAST($14 AS DOUBLE PRECISION), \
-         $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, CAST($32 AS DOUBLE PRECISION), $33){conflict}"
+         $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, CAST($32 AS DOUBLE PRECISION), CAST($33 AS DOUBLE PRECISION), $34){conflict}"
     )))
     .bind(o.id.to_string())
     .bind(o.kind.as_str())
@@ -134,6 +135,7 @@ pub async fn insert_order(
     .bind(ts(o.created_at))
     .bind(ts(o.updated_at))
     .bind(opt_f64(o.snap_distance_m))
+    .bind(opt_f64(o.location.and(o.location_precision_m)))
     .bind(pin_hash)
     .execute(&mut *conn)
     .await?;

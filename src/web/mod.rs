@@ -4,16 +4,19 @@
 //! Owns: pages, the session cookie and its extractor, CSRF checks, the small stylesheet and
 //! script served from the binary. Depends on `dispatch` (every read and change goes through the
 //! same use cases as the API, with their access rules and audit) and `domain`; must not depend
-//! on `api` internals and must not speak SQL (that is `store`).
+//! on `api` internals (one shared function aside: the prescription CSV parser the API and the
+//! CLI use, called by the upload page) and must not speak SQL (that is `store`).
 
 mod admin;
 mod courier;
 pub mod i18n;
 mod login;
 mod map;
+mod people;
 mod pharmacy;
 mod reports;
 mod today;
+mod upload;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Request};
@@ -112,6 +115,26 @@ pub fn router(state: WebState) -> Router {
         .route("/kurir/sw.js", get(courier::service_worker))
         .route("/kurir/{token}", get(courier::show))
         .route("/kurir/{token}/events", post(courier::event))
+        .route("/pharmacy/orders/{id}", get(pharmacy::order_page))
+        .route("/recipients", get(people::search))
+        .route(
+            "/recipients/new",
+            get(people::new_page).post(people::create),
+        )
+        .route("/recipients/{id}", get(people::show).post(people::update))
+        .route("/recipients/{id}/use-centroid", post(people::use_centroid))
+        .route(
+            "/enrolments/new",
+            get(people::new_enrolment).post(people::create_enrolment),
+        )
+        .route("/enrolments/{id}/pause", post(people::pause))
+        .route("/enrolments/{id}/resume", post(people::resume))
+        .route(
+            "/upload",
+            get(upload::page)
+                .post(upload::submit)
+                .layer(DefaultBodyLimit::max(upload::UPLOAD_LIMIT)),
+        )
         .route("/static/antar.css", get(stylesheet))
         .route("/static/live.js", get(script))
         .layer(middleware::from_fn_with_state(state.clone(), remember_lang))
@@ -287,8 +310,10 @@ pub fn layout(lang: Lang, title: &str, staff: Option<&Staff>, content: Markup) -
                             @if matches!(s.user.role, Role::Pharmacist | Role::Admin) {
                                 a href="/pharmacy" { (lang.t("Resep", "Prescriptions")) }
                             }
+                            a href="/upload" { (lang.t("Unggah", "Upload")) }
                             @if s.user.role != Role::Pharmacist {
                                 a href="/reports" { (lang.t("Laporan", "Report")) }
+                                a href="/recipients" { (lang.t("Penerima", "Recipients")) }
                             }
                             @if s.user.role == Role::Admin {
                                 a href="/admin" { (lang.t("Admin", "Admin")) }

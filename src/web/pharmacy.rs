@@ -1,6 +1,7 @@
 //! The pharmacy page: a prescription form (the API's prescription fields, times in local time,
 //! the location as typed: coordinates, a maps link or a Plus Code), the handover PIN shown once
-//! after submit, and the site's orders of a day with their state.
+//! after submit, and the site's orders of a day with their state; and one order's page with its
+//! history (every state change with its local time, reason and actor).
 
 use std::collections::HashMap;
 
@@ -488,6 +489,7 @@ fn render(status: StatusCode, v: View<'_>) -> Response {
                         th scope="col" { (l.t("Paling lambat", "Deliver by")) }
                         th scope="col" { (l.t("Prioritas", "Priority")) }
                         th scope="col" { (l.t("Status", "State")) }
+                        th scope="col" { (l.t("Riwayat", "History")) }
                     } }
                     tbody {
                         @for o in &v.orders {
@@ -497,6 +499,7 @@ fn render(status: StatusCode, v: View<'_>) -> Response {
                                 td { (o.window.end().with_timezone(&v.tz).format("%H:%M")) }
                                 td { (if o.priority == Priority::Urgent { l.t("segera", "urgent") } else { l.t("biasa", "routine") }) }
                                 td class={ "s-" (o.status.as_str()) } { (l.order_status(o.status)) }
+                                td { a href={ "/pharmacy/orders/" (o.id) } aria-label={ (l.t("Riwayat ", "History of ")) (o.recipient_name) } { (l.t("Riwayat", "History")) } }
                             }
                         }
                     }
@@ -510,4 +513,80 @@ fn render(status: StatusCode, v: View<'_>) -> Response {
         layout(l, l.t("Resep", "Prescriptions"), Some(v.staff), body),
     )
         .into_response()
+}
+
+/// `GET /pharmacy/orders/{id}`: one order and its history. Access as the API's order read
+/// (pharmacists: their own site's medicine only; the read is audited there).
+pub async fn order_page(
+    State(state): State<WebState>,
+    staff: Staff,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Response {
+    let l = staff.lang;
+    let Ok(id) = id.parse::<uuid::Uuid>() else {
+        return failure(l, DispatchError::NotFound("order"));
+    };
+    let (o, history) = match state
+        .dispatch
+        .order(&staff.principal, crate::domain::OrderId(id))
+        .await
+    {
+        Ok(x) => x,
+        Err(e) => return failure(l, e),
+    };
+    let tz = state.dispatch.tz();
+    let local = |t: chrono::DateTime<chrono::Utc>| {
+        t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
+    };
+    let body = html! {
+        main {
+            p { a href="/pharmacy" { (l.t("← Resep", "← Prescriptions")) } }
+            h1 { (l.kind(o.kind)) ": " (o.recipient_name) }
+            dl #order {
+                dt { (l.t("Status", "State")) }
+                dd class={ "s-" (o.status.as_str()) } #status { (l.order_status(o.status)) }
+                dt { (l.t("Siap – paling lambat", "Ready – deliver by")) }
+                dd { (local(o.window.start())) " – " (local(o.window.end())) }
+                dt { (l.t("Alamat", "Address")) }
+                dd { (o.address) @if !o.landmark.is_empty() { " (" (o.landmark) ")" } }
+                dt { (l.t("Lokasi", "Location")) }
+                dd {
+                    @match o.location {
+                        Some(p) => {
+                            (crate::domain::location::format(p))
+                            @if let Some(s) = &o.location_source { " · " (super::people::source_label(l, s)) }
+                            @if let Some(m) = o.location_precision_m { " · " (super::people::precision_text(m)) }
+                        }
+                        None => { (l.t("belum ada", "none yet")) }
+                    }
+                }
+                dt { (l.t("Percobaan", "Attempt")) }
+                dd { (o.attempt) }
+            }
+            h2 { (l.t("Riwayat", "History")) }
+            div.table-wrap {
+                table #history {
+                    thead { tr {
+                        th scope="col" { (l.t("Waktu (setempat)", "Time (local)")) }
+                        th scope="col" { (l.t("Dari", "From")) }
+                        th scope="col" { (l.t("Menjadi", "To")) }
+                        th scope="col" { (l.t("Alasan", "Reason")) }
+                        th scope="col" .hide-narrow { (l.t("Oleh", "By")) }
+                    } }
+                    tbody {
+                        @for e in &history {
+                            tr {
+                                td { time datetime=(e.at.to_rfc3339()) { (local(e.at)) } }
+                                td { @if let Some(f) = e.from { (l.order_status(f)) } @else { "–" } }
+                                td class={ "s-" (e.to.as_str()) } { (l.order_status(e.to)) }
+                                td { (e.reason) }
+                                td .hide-narrow { (e.actor) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    layout(l, l.t("Pesanan", "Order"), Some(&staff), body).into_response()
 }

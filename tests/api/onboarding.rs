@@ -288,4 +288,149 @@ on_both_backends! {
         let r = upload(&app, "/api/v1/recipients/import", &pharmacist, "text/csv", fixture("simrs_rsud_blambangan.csv")).await;
         assert_eq!(r.status(), 403);
     }
+
+    async fn enrolment_lists_give_meal_times_and_a_bad_one_names_its_column(app) {
+        villages(&app).await;
+        app.site("kitchen", "Warung Bu Sri", -8.21, 114.37).await;
+        // Without partial import, the two bad meal times keep the whole list out.
+        let r = upload(&app, "/api/v1/enrolments/import", &app.admin, "text/csv", fixture("dinsos_jam_makan.csv")).await;
+        assert_eq!(r.status(), 422);
+        assert_eq!(count(&app, Table::Enrolments).await, 0);
+
+        let r = upload(&app, "/api/v1/enrolments/import?partial=true", &app.admin, "text/csv", fixture("dinsos_jam_makan.csv")).await;
+        assert_eq!(r.status(), 201);
+        let rep = body(r).await;
+        let expected = String::from_utf8(fixture("dinsos_jam_makan.expected")).unwrap();
+        let mut got = Vec::new();
+        for r in rep["rows"].as_array().unwrap() {
+            let mut line = format!("{} {}", r["row"], r["action"].as_str().unwrap());
+            if let Some(i) = r["issues"].as_array().unwrap().first() {
+                line += &format!(" {} {}", i["column"].as_str().unwrap(), i["code"].as_str().unwrap());
+                assert!(i["reason"].as_str().unwrap().contains("10:30-12:30"), "the reason shows the expected form: {i}");
+            } else {
+                let id = r["enrolment_id"].as_str().unwrap();
+                let e = body(app.get(&format!("/api/v1/enrolments/{id}"), &app.admin).await).await;
+                let meals: Vec<String> = e["meals"].as_array().unwrap().iter()
+                    .map(|m| format!("{} {}-{}", m["name"].as_str().unwrap(), m["window_start"].as_str().unwrap(), m["window_end"].as_str().unwrap()))
+                    .collect();
+                line += &format!(" {}", meals.join("; "));
+            }
+            got.push(line);
+        }
+        let want: Vec<&str> = expected.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()).collect();
+        assert_eq!(got, want, "{rep}");
+        let bad = row(&rep, 5);
+        assert_eq!(bad["issues"][0]["header"], "Jam Makan");
+        assert_eq!(count(&app, Table::Enrolments).await, 4);
+
+        // The list again with other times: the running enrolment's meals are replaced.
+        let csv = "No RM,Nama,Desa,Dapur,Waktu Antar\nRM-007001,Mbah Karto,Kemiren,Warung Bu Sri,11.00–13.00\n";
+        let r = upload(&app, "/api/v1/enrolments/import", &app.admin, "text/csv", csv.into()).await;
+        let rep = body(r).await;
+        assert_eq!(row(&rep, 2)["enrolment_action"], "updated", "{rep}");
+        let id = row(&rep, 2)["enrolment_id"].as_str().unwrap().to_owned();
+        let e = body(app.get(&format!("/api/v1/enrolments/{id}"), &app.admin).await).await;
+        assert_eq!(e["meals"], json!([{"name": "siang", "window_start": "11:00", "window_end": "13:00"}]));
+    }
+
+    async fn locations_keep_their_precision_by_source(app) {
+        use antar::domain::LatLon;
+        use antar::domain::location::plus_code;
+        let home = LatLon::new(-8.2093, 114.3367).unwrap();
+        let put = |body_json: Value| {
+            let mut b = json!({"name": "Mbah Karto"});
+            for (k, v) in body_json.as_object().unwrap() {
+                b[k] = v.clone();
+            }
+            b
+        };
+        let precision = |v: &Value| v["location_precision_m"].as_f64().unwrap();
+        let r = app.post("/api/v1/recipients", &app.admin, &put(json!({"location": {"lat": -8.2093, "lon": 114.3367}}))).await;
+        let b = body(r).await;
+        assert_eq!(precision(&b), 10.0, "coordinates as numbers: a pin, about 10 m");
+        let id = b["id"].as_str().unwrap().to_owned();
+        let path = format!("/api/v1/recipients/{id}");
+        // A Plus Code's precision follows its length: the half-diagonal of its cell.
+        let mut last = f64::INFINITY;
+        for len in [8, 10, 11] {
+            let code = plus_code::encode(home, len);
+            let b = body(app.put(&path, &app.admin, &put(json!({"location_text": code}))).await).await;
+            assert_eq!(b["location_source"], "plus_code");
+            assert!(precision(&b) < last, "{len}: {b}");
+            last = precision(&b);
+            match len {
+                8 => assert!((150.0..250.0).contains(&precision(&b)), "{b}"),
+                10 => assert!((5.0..15.0).contains(&precision(&b)), "{b}"),
+                _ => assert!(precision(&b) < 5.0, "{b}"),
+            }
+        }
+        let b = body(app.put(&path, &app.admin, &put(json!({"location_text": "https://www.openstreetmap.org/#map=18/-8.20930/114.33670"}))).await).await;
+        assert_eq!((b["location_source"].as_str(), precision(&b)), (Some("link"), 10.0), "a map link: about 10 m, whatever its digits");
+        let b = body(app.put(&path, &app.admin, &put(json!({"location": {"lat": -8.2093, "lon": 114.3367}, "location_source": "village_centroid"}))).await).await;
+        assert_eq!(precision(&b), 2000.0);
+        let b = body(app.put(&path, &app.admin, &put(json!({}))).await).await;
+        assert!(b["location_precision_m"].is_null(), "no location, no precision: {b}");
+        // An imported list keeps the precision of what it wrote.
+        let csv = format!("Nama,Lokasi\nBu Warsini,{}\nPak Darmo,\"-8.2093, 114.3367\"\n", plus_code::encode(home, 8));
+        let r = upload(&app, "/api/v1/recipients/import", &app.admin, "text/csv", csv.into_bytes()).await;
+        let rep = body(r).await;
+        let coarse = body(app.get(&format!("/api/v1/recipients/{}", row(&rep, 2)["recipient_id"].as_str().unwrap()), &app.admin).await).await;
+        assert!((150.0..250.0).contains(&precision(&coarse)), "{coarse}");
+        let pin = body(app.get(&format!("/api/v1/recipients/{}", row(&rep, 3)["recipient_id"].as_str().unwrap()), &app.admin).await).await;
+        assert_eq!(precision(&pin), 10.0);
+        // An order carries the precision of its drop point.
+        let site = app.site("pharmacy", "RSUD Blambangan", -8.22, 114.36).await;
+        let mut p = prescription("Bapak Slamet");
+        p["site_id"] = json!(site);
+        p["patient"].as_object_mut().unwrap().remove("location");
+        p["patient"]["location_text"] = json!(plus_code::encode(home, 8));
+        let r = app.post("/api/v1/prescriptions", &app.admin, &p).await;
+        assert_eq!(r.status(), 201);
+        let o = body(r).await;
+        assert!((150.0..250.0).contains(&o["location_precision_m"].as_f64().unwrap()), "{o}");
+    }
+
+    async fn a_person_with_only_a_village_stays_unlocated_until_staff_confirm_its_centre(app) {
+        villages(&app).await;
+        let kitchen = app.site("kitchen", "Warung Bu Sri", -8.21, 114.37).await;
+        let social = app.token("social_worker", None).await;
+        let r = app.post("/api/v1/recipients", &social, &json!({"name": "Mbah Painah", "village": "Olehsari", "kecamatan": "Glagah"})).await;
+        let id = body(r).await["id"].as_str().unwrap().to_owned();
+        let r = app.post("/api/v1/enrolments", &social, &json!({"recipient_id": id, "kitchen_id": kitchen, "start_date": "2026-12-01"})).await;
+        assert_eq!(r.status(), 201);
+        let who = antar::domain::Principal {
+            token_id: antar::domain::TokenId(uuid::Uuid::nil()),
+            role: antar::domain::Role::SocialWorker,
+            name: "sari".into(),
+            site_id: None,
+            partner_id: None,
+        };
+        let rid = antar::domain::RecipientId(id.parse().unwrap());
+        let person = app.dispatch.recipient(&who, rid).await.unwrap();
+        let s = app.dispatch.village_centroid_suggestion(&who, &person).await.unwrap().expect("a suggestion");
+        assert_eq!((s.village.as_str(), s.code.as_str()), ("Olehsari", "35.10.05.2004"));
+        assert_eq!((s.point.lat(), s.point.lon(), s.precision_m), (-8.2021, 114.3281, 2000.0));
+        // Suggested, not stored: the day's meal waits for a location.
+        let day = body(app.post("/api/v1/meal-days/2026-12-02/orders", &social, &json!({})).await).await;
+        assert_eq!((day["created"].as_u64(), day["needs_location"].as_u64()), (Some(1), Some(1)));
+        let stored = body(app.get(&format!("/api/v1/recipients/{id}"), &social).await).await;
+        assert!(stored["location"].is_null());
+        assert_eq!(stored["suggested_location"], json!({"lat": -8.2021, "lon": 114.3281, "source": "village_centroid",
+            "precision_m": 2000.0, "village_code": "35.10.05.2004"}));
+        // Staff confirm it: the next day's meal is plannable, with the coarse precision on it.
+        let r = app.dispatch.confirm_village_centroid(&who, rid).await.unwrap();
+        assert_eq!((r.location_source.as_deref(), r.location_precision_m), (Some("village_centroid"), Some(2000.0)));
+        assert!(app.dispatch.village_centroid_suggestion(&who, &r).await.unwrap().is_none());
+        let stored = body(app.get(&format!("/api/v1/recipients/{id}"), &social).await).await;
+        assert!(stored["suggested_location"].is_null());
+        assert_eq!(stored["location"], json!({"lat": -8.2021, "lon": 114.3281}));
+        let day = body(app.post("/api/v1/meal-days/2026-12-03/orders", &social, &json!({})).await).await;
+        assert_eq!((day["created"].as_u64(), day["needs_location"].as_u64()), (Some(1), Some(0)));
+        // A recipient with neither a location nor a village centroid gets no suggestion, and
+        // confirming one is refused.
+        let r = app.post("/api/v1/recipients", &social, &json!({"name": "Pak Slamet", "village": "Tidak Ada"})).await;
+        let other = antar::domain::RecipientId(body(r).await["id"].as_str().unwrap().parse().unwrap());
+        let err = app.dispatch.confirm_village_centroid(&who, other).await.unwrap_err();
+        assert!(matches!(err, antar::dispatch::DispatchError::Invalid(_)), "{err:?}");
+    }
 }
