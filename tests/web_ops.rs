@@ -586,6 +586,56 @@ async fn an_admin_sends_a_test_webhook_and_sees_its_delivery(app) {
 }
 
 on_both_backends! {
+async fn staff_see_a_kitchens_standing_routes_and_seal_one(app) {
+    use antar::store::routes::{self as sr, StandingRoute};
+    let social = app.token("social_worker", None).await;
+    let kitchen = app.site("kitchen", "Warung Bu Tin", -8.22, 114.358).await;
+    let pharmacy = app.site("pharmacy", "RSUD", -8.225, 114.35).await;
+    let r = app
+        .post("/api/v1/recipients", &social, &json!({"name": "Mbah Sarni", "location": {"lat": -8.21, "lon": 114.36}}))
+        .await;
+    let person: antar::domain::RecipientId = body(r).await["id"].as_str().unwrap().parse().unwrap();
+    let route = StandingRoute {
+        id: uuid::Uuid::now_v7(),
+        site_id: kitchen.parse().unwrap(),
+        name: "Rute 1".into(),
+        sealed: false,
+        sealed_by: None,
+        recipients: vec![person],
+        updated_at: Utc::now(),
+    };
+    let mut tx = app.dispatch.store().begin().await.unwrap();
+    sr::save_standing_route(&mut tx, &route).await.unwrap();
+    tx.commit().await.unwrap();
+    user(&app, "sari", "social_worker", None).await;
+    user(&app, "apoteker", "pharmacist", Some(&pharmacy)).await;
+
+    let mut b = Browser::new(&app.base);
+    b.login("sari", PASSWORD).await;
+    let page = b.get(&format!("/routes?site={kitchen}")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains("Rute 1") && page.text.contains("Bebas"), "{}", page.text);
+    // Without the form's token nothing changes.
+    let path = format!("/routes/{}/seal", route.id);
+    let refused = b.post(&path, &[("sealed", "true")]).await;
+    assert_eq!(refused.status, 403);
+    assert!(!app.dispatch.store().standing_routes(route.site_id).await.unwrap()[0].sealed);
+    let csrf = csrf_of(&page.text);
+    let done = b.post(&path, &[("sealed", "true"), ("_csrf", &csrf)]).await;
+    assert_eq!(done.status, 303);
+    let stored = app.dispatch.store().standing_routes(route.site_id).await.unwrap();
+    assert!(stored[0].sealed);
+    assert_eq!(stored[0].sealed_by.as_deref(), Some("social_worker:sari"));
+    let page = b.get(&format!("/routes?site={kitchen}&lang=en")).await;
+    assert!(page.text.contains("Sealed") && page.text.contains("Unseal Rute 1"));
+    // A pharmacist may not see a kitchen's routes.
+    let mut p = Browser::new(&app.base);
+    p.login("apoteker", PASSWORD).await;
+    assert_eq!(p.get(&format!("/routes?site={kitchen}")).await.status, 403);
+}
+}
+
+on_both_backends! {
 async fn pages_are_gzipped_for_clients_that_ask_and_live_events_are_not(app) {
     user(&app, "sari", "social_worker", None).await;
     let mut b = Browser::new(&app.base);

@@ -15,6 +15,7 @@ mod map;
 mod people;
 mod pharmacy;
 mod reports;
+mod routes;
 mod today;
 mod upload;
 
@@ -116,6 +117,8 @@ pub fn router(state: WebState) -> Router {
         .route("/kurir/{token}", get(courier::show))
         .route("/kurir/{token}/events", post(courier::event))
         .route("/pharmacy/orders/{id}", get(pharmacy::order_page))
+        .route("/routes", get(routes::page))
+        .route("/routes/{id}/seal", post(routes::seal))
         .route("/recipients", get(people::search))
         .route(
             "/recipients/new",
@@ -314,6 +317,7 @@ pub fn layout(lang: Lang, title: &str, staff: Option<&Staff>, content: Markup) -
                             @if s.user.role != Role::Pharmacist {
                                 a href="/reports" { (lang.t("Laporan", "Report")) }
                                 a href="/recipients" { (lang.t("Penerima", "Recipients")) }
+                                a href="/routes" { (lang.t("Rute", "Routes")) }
                             }
                             @if s.user.role == Role::Admin {
                                 a href="/admin" { (lang.t("Admin", "Admin")) }
