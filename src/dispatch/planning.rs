@@ -166,6 +166,9 @@ struct Fleet {
     room: Option<usize>,
     /// Its limit and the jobs it holds, for explanations.
     limit: Option<(u32, usize)>,
+    /// Our own fleet: the free couriers of each site (each becomes a vehicle of its own, with
+    /// its capacity, stops and working hours); `None` for a partner's pooled couriers.
+    couriers: Option<HashMap<SiteId, Vec<crate::domain::records::Courier>>>,
 }
 
 impl Dispatch {
@@ -190,10 +193,31 @@ impl Dispatch {
                 cap_idr: None,
                 room: None,
                 limit: None,
+                couriers: None,
             }]);
         }
         active.sort_by_key(|p| p.rank);
         let held = self.store.held_jobs_by_partner().await?;
+        // Free couriers of our own fleet (holding no unfinished job), by site.
+        let mut own: HashMap<SiteId, Vec<crate::domain::records::Courier>> = HashMap::new();
+        if active
+            .iter()
+            .any(|p| p.kind == crate::domain::PartnerKind::OwnFleet)
+        {
+            for site in self.store.sites().await? {
+                let free: Vec<_> = self
+                    .store
+                    .site_couriers(site.id)
+                    .await?
+                    .into_iter()
+                    .filter(|(_, busy)| *busy == 0)
+                    .map(|(c, _)| c)
+                    .collect();
+                if !free.is_empty() {
+                    own.insert(site.id, free);
+                }
+            }
+        }
         Ok(active
             .iter()
             .map(|p| {
@@ -216,6 +240,7 @@ impl Dispatch {
                     cap_idr: p.fare.cap_idr.map(f64::from),
                     room: limit.map(|m| (m as usize).saturating_sub(busy)),
                     limit: limit.map(|m| (m, busy)),
+                    couriers: (p.kind == crate::domain::PartnerKind::OwnFleet).then(|| own.clone()),
                 }
             })
             .collect())
@@ -274,8 +299,9 @@ impl Dispatch {
         };
         let n_orders = orders.len();
         let started = Instant::now();
+        let tz = self.tz;
         let (preview, matrix_ms, solve_ms) = tokio::task::spawn_blocking(move || {
-            plan_blocking(&roads, &orders, &sites, &standing, &fleet, &req)
+            plan_blocking(&roads, &orders, &sites, &standing, &fleet, &req, tz)
         })
         .await
         .map_err(|e| DispatchError::Internal(format!("planner: {e}")))??;
@@ -357,6 +383,7 @@ fn plan_blocking(
     standing: &HashMap<SiteId, Vec<StandingRoute>>,
     fleets: &[Fleet],
     req: &PlanRequest,
+    tz: chrono_tz::Tz,
 ) -> Result<(PlanPreview, u128, u128)> {
     let mut unplanned = Vec::new();
     // Points: each pickup site once, then each order's drop.
@@ -468,8 +495,23 @@ fn plan_blocking(
     let mut site_points: Vec<(&SiteId, &usize)> = site_point.iter().collect();
     site_points.sort_by_key(|(_, p)| **p);
     // One vehicle type per site and partner; a partner with a limit is one fleet group over
-    // every site, so it never gets more routes than it has couriers free.
+    // every site, so it never gets more routes than it has couriers free. Our own couriers are
+    // one vehicle each, in their working hours, and a site's couriers are a group too (so a
+    // standing route cloned from one cannot add a courier the kitchen does not have).
+    let mut group_limits: Vec<usize> = fleets
+        .iter()
+        .map(|f| f.room.unwrap_or(usize::MAX))
+        .collect();
+    // The local day the plan is for: the requested date, else the first window's.
+    let day = req.date.unwrap_or_else(|| {
+        (t0 + chrono::Duration::hours(1))
+            .with_timezone(&tz)
+            .date_naive()
+    });
+    let mut first_of_site: Vec<usize> = Vec::new();
+    let mut own_fleet_note: Vec<String> = Vec::new();
     for (site_id, p) in site_points {
+        let first = vehicles.len();
         for (fi, fleet) in fleets.iter().enumerate() {
             let mut v = VehicleType::new(format!("courier@{site_id}/{}", fleet.name), *p, 3);
             v.end = None;
@@ -485,17 +527,57 @@ fn plan_blocking(
             v.fare_cap = fleet.cap_idr;
             v.count = None;
             v.group = fleet.room.map(|_| fi);
-            vehicles.push(v);
-            site_of_vehicle.push(*site_id);
+            let Some(couriers) = &fleet.couriers else {
+                vehicles.push(v);
+                site_of_vehicle.push(*site_id);
+                continue;
+            };
+            let working: Vec<_> = couriers
+                .get(site_id)
+                .into_iter()
+                .flatten()
+                .filter(|c| c.working_days.includes(day) && c.work_start < c.work_end)
+                .collect();
+            if working.is_empty() {
+                continue;
+            }
+            let g = group_limits.len();
+            group_limits.push(working.len());
+            own_fleet_note.push(format!(
+                "{} of our couriers ride from {} today",
+                working.len(),
+                sites.get(site_id).map_or("the site", |s| s.name.as_str())
+            ));
+            for c in working {
+                let mut one = v.clone();
+                one.id = format!("courier:{}", c.id);
+                one.capacity = vec![i64::from(c.capacity), i64::from(c.capacity), 4];
+                one.max_stops = Some(c.max_stops as usize);
+                let open = secs(local_to_utc(day, c.work_start, tz)).max(earliest);
+                let close = secs(local_to_utc(day, c.work_end, tz));
+                if open >= close {
+                    continue;
+                }
+                one.shift = planner::TimeWindow {
+                    start: open,
+                    end: close,
+                };
+                one.count = Some(1);
+                one.group = Some(g);
+                vehicles.push(one);
+                site_of_vehicle.push(*site_id);
+            }
+        }
+        if vehicles.len() > first {
+            first_of_site.push(first);
         }
     }
-    // Standing meal routes: one single courier each, after the site's open-ended fleet.
+    // Standing meal routes: one single courier each, cloned from the site's best-ranked fleet.
     let mut standing_of_vehicle: Vec<Option<&StandingRoute>> = vec![None; vehicles.len()];
-    let generic = vehicles.clone();
-    for (vt, v) in generic.iter().enumerate().step_by(fleets.len().max(1)) {
+    for &vt in &first_of_site {
         let site_id = site_of_vehicle[vt];
         for sr in standing.get(&site_id).into_iter().flatten() {
-            let mut one = v.clone();
+            let mut one = vehicles[vt].clone();
             one.id = sr.id.to_string();
             one.count = Some(1);
             vehicles.push(one);
@@ -512,12 +594,7 @@ fn plan_blocking(
     )
     .map_err(|e| DispatchError::Internal(format!("planner: {e}")))?;
     problem
-        .set_group_limits(
-            fleets
-                .iter()
-                .map(|f| f.room.unwrap_or(usize::MAX))
-                .collect(),
-        )
+        .set_group_limits(group_limits)
         .map_err(|e| DispatchError::Internal(format!("planner: {e}")))?;
     if usual.iter().any(Option::is_some) {
         problem
@@ -635,6 +712,7 @@ fn plan_blocking(
             let (max, held) = f.limit?;
             Some(format!("{} runs {held} of its {max} jobs", f.name))
         })
+        .chain(own_fleet_note)
         .collect();
     for u in &solution.unassigned {
         let (o, _, _) = planned[u.job];

@@ -172,6 +172,12 @@ pub async fn mark_tin_returned(
 }
 
 impl Store {
+    /// The active couriers of a site with the unfinished jobs each holds (least busy first).
+    pub async fn site_couriers(&self, site: SiteId) -> Result<Vec<(Courier, i64)>> {
+        let mut conn = self.reader().acquire().await?;
+        site_couriers_in(&mut conn, site).await
+    }
+
     /// Couriers, of one site or all, by site and name.
     pub async fn couriers(&self, site: Option<SiteId>) -> Result<Vec<Courier>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(

@@ -587,3 +587,80 @@ async fn partner_limit_postgres() {
         a_partner_limit_caps_the_routes_and_explains_the_rest(app).await;
     }
 }
+
+/// A kitchen with our own two couriers of five tins each, working that day, and a third who
+/// does not work on Tuesdays: ten meals ride, the other four are explained.
+async fn our_couriers_are_the_kitchens_supply(app: TestApp) {
+    let social = app.token("social_worker", None).await;
+    let kitchen = app.site("kitchen", "Warung Bu Tin", -8.22, 114.358).await;
+    let r = app
+        .post(
+            "/api/v1/admin/partners",
+            &app.admin,
+            &json!({"name": "Armada Rantang Kasih", "kind": "own_fleet", "rank": 1,
+                    "capabilities": {"max_stops": 20, "capacity": 50},
+                    "fare": {"base_idr": 5000, "per_km_idr": 0}}),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    for (name, days) in [
+        ("Pak Slamet", json!(null)),
+        ("Pak Bambang", json!(null)),
+        ("Pak Joko", json!(["senin", "rabu"])),
+    ] {
+        let mut b = json!({"site_id": kitchen, "name": name, "phone": "0812-3333-4444",
+                           "vehicle": "Honda Supra", "capacity": 5, "max_stops": 8,
+                           "work_start": "08:00", "work_end": "14:00"});
+        if !days.is_null() {
+            b["working_days"] = days;
+        }
+        let r = app.post("/api/v1/couriers", &app.admin, &b).await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    }
+    for i in 0..14 {
+        let (dlat, dlon) = (0.001 * f64::from(i % 4), 0.001 * f64::from(i / 4));
+        enrol_at(
+            &app,
+            &social,
+            &kitchen,
+            &format!("Mbah {i}"),
+            -8.2045 + dlat,
+            114.355 + dlon,
+        )
+        .await;
+    }
+    // 2031-03-04 is a Tuesday.
+    let plan = plan_day(&app, &social, "2031-03-04", true).await;
+    let routes = plan["routes"].as_array().unwrap();
+    assert_eq!(routes.len(), 2, "{plan}");
+    for r in routes {
+        assert!(
+            r["stops"].as_array().unwrap().len() <= 5,
+            "a courier carries five"
+        );
+        // Our couriers ride from 08:00 local (01:00 UTC) at the earliest.
+        assert!(r["departure"].as_str().unwrap() >= "2031-03-04T01:00:00Z");
+    }
+    let left = plan["unplanned"].as_array().unwrap();
+    assert_eq!(left.len(), 4);
+    assert!(
+        left.iter().all(|u| u["reason"]
+            .as_str()
+            .unwrap()
+            .contains("2 of our couriers ride from Warung Bu Tin")),
+        "{left:?}"
+    );
+}
+
+#[tokio::test]
+async fn own_fleet_supply_sqlite() {
+    our_couriers_are_the_kitchens_supply(TestApp::spawn_with(Backend::Sqlite, TOWN).await.unwrap())
+        .await;
+}
+
+#[tokio::test]
+async fn own_fleet_supply_postgres() {
+    if let Some(app) = TestApp::spawn_with(Backend::Postgres, TOWN).await {
+        our_couriers_are_the_kitchens_supply(app).await;
+    }
+}
