@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod fleet;
 pub mod import;
+pub mod invoice;
 pub mod jobs;
 pub mod people;
 pub mod plans;
@@ -99,6 +100,8 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(jobs::confirm_return))
         .routes(routes!(jobs::partner_events))
         .routes(routes!(jobs::day_report))
+        .routes(routes!(invoice::invoice_report))
+        .routes(routes!(invoice::set_job_payer))
         .routes(routes!(jobs::list_corrections))
         .routes(routes!(jobs::accept_correction))
         .routes(routes!(jobs::reject_correction))

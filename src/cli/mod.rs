@@ -83,7 +83,7 @@ pub enum Command {
     #[command(after_help = "Example:\n  ANTAR_LISTEN=0.0.0.0:80 antar config")]
     Config,
     /// Run a simulated ride-hailing partner that speaks antar's webhook contract.
-    PartnerSim(partnersim::PartnerSimArgs),
+    PartnerSim(Box<partnersim::PartnerSimArgs>),
     /// Play a whole day end to end: antar on embedded defaults with the fixture scenario
     /// (2 hospital pharmacies, 12 kitchens, ~300 elders, a day's prescriptions) and two
     /// simulated partners, on a fast clock; then print the day's figures.
@@ -302,7 +302,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", s.masked_toml());
             Ok(())
         }
-        Command::PartnerSim(args) => partnersim::run(args).await,
+        Command::PartnerSim(args) => partnersim::run(*args).await,
         Command::Demo(args) => demo(config, args).await,
         Command::CheckDay(args) => check_day(config, args).await,
     }

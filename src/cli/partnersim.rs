@@ -2,6 +2,7 @@
 //!
 //! Owns: the command's arguments and its terminal output. The simulator itself is
 //! [`crate::partnersim`]; this file loads its road graph and PIN book and waits for ctrl-c.
+//! `--mode booking` runs the booking-API service instead ([`crate::partnersim::booking`]).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -10,7 +11,17 @@ use anyhow::Context;
 
 use crate::app;
 use crate::config::Settings;
+use crate::partnersim::booking::{Advance, BookingSim, BookingSimConfig};
 use crate::partnersim::{PartnerSim, PinBook, SimConfig};
+
+/// Which kind of partner to simulate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SimMode {
+    /// A partner that speaks antar's webhook contract (offers in, signed events out).
+    Webhook,
+    /// A courier service with a quote → book → poll/callback → cancel API that antar calls.
+    Booking,
+}
 
 /// Arguments of `antar partner-sim`.
 #[derive(Debug, clap::Args)]
@@ -21,23 +32,75 @@ use crate::partnersim::{PartnerSim, PinBook, SimConfig};
 
 Configure the partner in antar with the webhook URL http://127.0.0.1:9000/ and the same two
 secrets. GET http://127.0.0.1:9000/stats shows the statistics; ctrl-c prints them and stops.
-The PIN file is CSV: parcel_code,pin (one row per controlled-medicine parcel).")]
+The PIN file is CSV: parcel_code,pin (one row per controlled-medicine parcel).
+
+Booking-API mode (a GoSend/Lalamove-style courier service that antar calls):
+  antar partner-sim --mode booking --listen 127.0.0.1:9100 --api-key kunci-rahasia \\
+    --callback-secret rahasia-callback --no-driver-rate 0.1 --surge-min 1.0 --surge-max 1.5 \\
+    --step-delay 120 --seed 1
+
+It serves POST /quotes, POST /bookings, GET /bookings/{id} and POST /bookings/{id}/cancel
+with Authorization: Bearer <api key>: configure a booking_api partner in antar with the API URL
+http://127.0.0.1:9100 and the API key as its secret.")]
 pub struct PartnerSimArgs {
+    /// Which partner to simulate: webhook (antar's contract) or booking (a booking API).
+    #[arg(long, value_enum, default_value = "webhook")]
+    pub mode: SimMode,
     /// Address of the partner's webhook endpoint.
     #[arg(long, default_value = "127.0.0.1:9000")]
     pub listen: SocketAddr,
     /// antar's base URL; callbacks go to {URL}/partner/v1/events.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     pub antar_url: String,
-    /// The partner's API token at antar.
-    #[arg(long, env = "ANTAR_SIM_TOKEN", hide_env_values = true)]
-    pub token: String,
-    /// antar's outbound secret for this partner (whsec_…); give it twice while rotating.
-    #[arg(long = "outbound-secret", required = true)]
+    /// The partner's API token at antar (webhook mode).
+    #[arg(
+        long,
+        env = "ANTAR_SIM_TOKEN",
+        hide_env_values = true,
+        required_if_eq("mode", "webhook")
+    )]
+    pub token: Option<String>,
+    /// antar's outbound secret for this partner (whsec_…); give it twice while rotating
+    /// (webhook mode).
+    #[arg(long = "outbound-secret", required_if_eq("mode", "webhook"))]
     pub outbound_secrets: Vec<String>,
-    /// The partner's inbound secret (whsec_…) that signs callbacks.
-    #[arg(long, env = "ANTAR_SIM_INBOUND_SECRET", hide_env_values = true)]
-    pub inbound_secret: String,
+    /// The partner's inbound secret (whsec_…) that signs callbacks (webhook mode).
+    #[arg(
+        long,
+        env = "ANTAR_SIM_INBOUND_SECRET",
+        hide_env_values = true,
+        required_if_eq("mode", "webhook")
+    )]
+    pub inbound_secret: Option<String>,
+    /// The API key antar must send (booking mode).
+    #[arg(
+        long,
+        env = "ANTAR_SIM_API_KEY",
+        hide_env_values = true,
+        required_if_eq("mode", "booking")
+    )]
+    pub api_key: Option<String>,
+    /// The secret that signs status callbacks (booking mode).
+    #[arg(
+        long,
+        env = "ANTAR_SIM_CALLBACK_SECRET",
+        hide_env_values = true,
+        required_if_eq("mode", "booking")
+    )]
+    pub callback_secret: Option<String>,
+    /// Share of bookings that find no driver (booking mode).
+    #[arg(long, default_value_t = 0.1)]
+    pub no_driver_rate: f64,
+    /// Lowest surge multiplier (booking mode).
+    #[arg(long, default_value_t = 1.0)]
+    pub surge_min: f64,
+    /// Highest surge multiplier (booking mode).
+    #[arg(long, default_value_t = 1.5)]
+    pub surge_max: f64,
+    /// Simulated seconds per booking step: finding a driver, reaching the pickup, the ride
+    /// (booking mode); 0 moves a booking one step at each status request instead.
+    #[arg(long, default_value_t = 120)]
+    pub step_delay: u64,
     /// Share of offers accepted.
     #[arg(long, default_value_t = 0.9)]
     pub accept_rate: f64,
@@ -73,6 +136,19 @@ pub struct PartnerSimArgs {
 
 /// Run the simulator until ctrl-c (or SIGTERM), then print its statistics.
 pub async fn run(args: PartnerSimArgs) -> anyhow::Result<()> {
+    if args.mode == SimMode::Booking {
+        return run_booking(args).await;
+    }
+    // clap's required_if_eq does not see the default mode, so webhook mode checks here.
+    for (given, flag) in [
+        (args.token.is_some(), "--token"),
+        (!args.outbound_secrets.is_empty(), "--outbound-secret"),
+        (args.inbound_secret.is_some(), "--inbound-secret"),
+    ] {
+        if !given {
+            anyhow::bail!("{flag} is required in webhook mode (see antar partner-sim --help)");
+        }
+    }
     let pins = match &args.pins {
         Some(path) => PinBook::from_csv_file(path)?,
         None => PinBook::default(),
@@ -80,9 +156,9 @@ pub async fn run(args: PartnerSimArgs) -> anyhow::Result<()> {
     let mut config = SimConfig::new(
         args.listen,
         args.antar_url.clone(),
-        args.token,
+        args.token.unwrap_or_default(),
         args.outbound_secrets,
-        args.inbound_secret,
+        args.inbound_secret.unwrap_or_default(),
     );
     config.accept_rate = args.accept_rate;
     config.async_rate = args.async_rate;
@@ -115,5 +191,35 @@ pub async fn run(args: PartnerSimArgs) -> anyhow::Result<()> {
     app::shutdown_signal().await;
     let stats = sim.shutdown().await;
     println!("{stats}");
+    Ok(())
+}
+
+/// `--mode booking`: serve the booking API until ctrl-c, then print its counters.
+async fn run_booking(args: PartnerSimArgs) -> anyhow::Result<()> {
+    let mut config = BookingSimConfig::new(
+        args.listen,
+        args.api_key.unwrap_or_default(),
+        args.callback_secret.unwrap_or_default(),
+    );
+    config.no_driver_rate = args.no_driver_rate;
+    config.surge_min = args.surge_min;
+    config.surge_max = args.surge_max;
+    config.seed = args.seed;
+    config.time_scale = args.time_scale;
+    if args.step_delay == 0 {
+        config.advance = Advance::PerPoll;
+    } else {
+        config.step_delay = std::time::Duration::from_secs(args.step_delay);
+    }
+    let sim = BookingSim::start(config)
+        .await
+        .context("cannot start the booking-API simulator")?;
+    println!(
+        "Simulator layanan kurir (API pemesanan) siap di {}. Ctrl-C untuk berhenti.",
+        sim.url()
+    );
+    app::shutdown_signal().await;
+    let stats = sim.shutdown().await;
+    println!("{}", serde_json::to_string_pretty(&stats)?);
     Ok(())
 }

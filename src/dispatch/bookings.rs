@@ -346,6 +346,8 @@ impl BookingWorker {
                                             photo_url: None,
                                             recipient_name: Some(format!("booking {r}")),
                                         },
+                                        // Booking fares are recorded on the booking itself.
+                                        fare_idr: None,
                                     }),
                                     now,
                                 )

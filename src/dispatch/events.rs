@@ -282,6 +282,16 @@ impl Dispatch {
                 }
                 self.propose_correction_in(&mut *conn, job, &order, e.occurred_at, now)
                     .await?;
+                if let Some(fare) = e.fare_idr {
+                    if fare < 0 {
+                        return Err(invalid(
+                            "fare_idr",
+                            "out_of_range",
+                            "a fare cannot be negative",
+                        ));
+                    }
+                    store::invoice::set_job_charged_fare(&mut *conn, job.id, fare).await?;
+                }
                 self.complete_if_done(&mut *conn, job, &stops, now).await?;
                 Ok(EventOutcome::Applied)
             }

@@ -582,6 +582,7 @@ impl Dispatch {
                         photo_url: None,
                         recipient_name: Some("diserahkan oleh kurir antar".into()),
                     },
+                    fare_idr: None,
                 })
             }
             CourierActionKind::NotHome => failed(FailReason::NotHome, note.clone())?,

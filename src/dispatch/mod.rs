@@ -11,6 +11,7 @@ pub mod bookings;
 pub mod events;
 pub mod fleet;
 pub mod intake;
+pub mod invoice;
 pub mod jobs;
 pub mod map;
 pub mod meals;

@@ -3,7 +3,8 @@
 //! why, and what partners' fares came to per delivery.
 //!
 //! There is no payer or funder field on orders, sites or enrolments: each program (meal or
-//! medicine) is funded as a whole, so the program stands for the funder.
+//! medicine) is funded as a whole, so the program stands for the funder. (A job's fare has a
+//! payer, the program or the patient, for reconciling partner invoices: see `invoice`.)
 //! Must not depend on `api` or `web`.
 
 use std::collections::BTreeMap;

@@ -13,6 +13,9 @@
 //! Randomness is seeded per offer and per job (from [`SimConfig::seed`] and the ids), so the same
 //! job gets the same decision, courier and outcomes in every run, whatever the order of arrival.
 //!
+//! [`booking`] is the other mode: a courier service with a quote → book → poll/callback →
+//! cancel API (the shape of GoSend, Grab Express, Lalamove, Borzo) that antar calls.
+//!
 //! Map: `server` (the webhook endpoint), `rider` (decisions made later and the rides),
 //! `events` (signing and posting callbacks), `people` (names, plates, notes).
 //!
@@ -20,6 +23,7 @@
 //! Depends on `webhooks`, `roads`, `clock`, `crypto` and `domain`. Must not depend on `dispatch`,
 //! `store` or `api`: the simulator is an outside party and only speaks HTTP.
 
+pub mod booking;
 mod events;
 mod people;
 mod rider;
@@ -199,6 +203,17 @@ pub enum SimError {
         /// Its value.
         value: f64,
     },
+    /// A surge range that is not 1 ≤ min ≤ max ≤ 10.
+    #[error("surge multipliers must satisfy 1 <= min <= max <= 10, got {min}..{max}")]
+    Surge {
+        /// Lowest.
+        min: f64,
+        /// Highest.
+        max: f64,
+    },
+    /// A negative fare setting.
+    #[error("fares (base, per km, cancellation fee) must not be negative")]
+    Fare,
     /// A time scale that is not a positive number.
     #[error("time_scale must be a positive number, got {0}")]
     TimeScale(f64),

@@ -255,6 +255,7 @@ async fn deliver(shared: &Shared, job: &Job, stop: &Stop, proof: Proof) -> Poste
             seq,
             stop_id: stop.stop_id,
             proof,
+            fare_idr: None,
         })
     })
     .await

@@ -26,6 +26,7 @@ pub mod corrections;
 pub mod couriers;
 pub mod enrolments;
 pub mod integrity;
+pub mod invoice;
 pub mod jobs;
 pub mod orders;
 pub mod outbox;

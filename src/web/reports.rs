@@ -3,8 +3,9 @@
 //! reasons, cost per delivery; a bar chart drawn as inline SVG (no script); the same rows as a
 //! CSV download. A single day also shows its alerts, jobs and offers (`dispatch.day_report`).
 //!
-//! There is no payer field in antar: the program (meal, medicine) stands for the funder, and
-//! the page says so.
+//! There is no funder field in antar: the program (meal, medicine) stands for the funder, and
+//! the page says so. (Who pays a job's fare, program or patient, is for partner invoices:
+//! `dispatch::invoice`.)
 
 use std::collections::BTreeMap;
 use std::fmt::Write;

@@ -181,6 +181,10 @@ pub struct StopDelivered {
     pub stop_id: StopId,
     /// What shows the handover happened.
     pub proof: Proof,
+    /// What the partner bills for the whole job so far, rupiah, if it says (optional; antar
+    /// records it as the job's charged fare, else the charge is the quoted fare).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fare_idr: Option<i64>,
 }
 
 /// Proof of delivery: at least one of a PIN (required for controlled medicine; `dispatch` checks

@@ -4,6 +4,7 @@ mod admin;
 mod daycheck;
 mod dispatch;
 mod fleet;
+mod invoice;
 mod meals;
 mod onboarding;
 mod outbox;
