@@ -127,7 +127,18 @@ impl Application {
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
         let store = open_store(settings).await?;
         let roads = load_roads(settings).await?;
-        let dispatch = build_dispatch(settings, store.clone())?.with_roads(roads);
+        let links = if settings.dispatch.resolve_short_links {
+            let proxy = Some(settings.dispatch.http_proxy.as_str());
+            Some(
+                crate::dispatch::links::LinkResolver::new(proxy, std::time::Duration::from_secs(5))
+                    .map_err(|e| anyhow::anyhow!("dispatch.http_proxy: {e}"))?,
+            )
+        } else {
+            None
+        };
+        let dispatch = build_dispatch(settings, store.clone())?
+            .with_roads(roads)
+            .with_link_resolver(links);
         let state = AppState {
             dispatch: dispatch.clone(),
             metrics: crate::telemetry::metrics_handle(),

@@ -41,6 +41,11 @@ pub struct DispatchSettings {
     pub wave_time_limit_ms: u64,
     /// A wave missed by at most this many minutes (service down) still runs.
     pub wave_grace_minutes: u32,
+    /// Follow map short links (`maps.app.goo.gl/…`) typed as locations to the place they lead
+    /// to; needs the server to reach the internet. Off: such links are refused with advice.
+    pub resolve_short_links: bool,
+    /// Reach the internet through this HTTP proxy for short links (empty: directly).
+    pub http_proxy: String,
 }
 
 impl Default for DispatchSettings {
@@ -49,6 +54,8 @@ impl Default for DispatchSettings {
             timers: true,
             wave_time_limit_ms: 2000,
             wave_grace_minutes: 30,
+            resolve_short_links: false,
+            http_proxy: String::new(),
         }
     }
 }

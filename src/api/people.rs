@@ -244,8 +244,9 @@ impl From<Recipient> for RecipientView {
 pub async fn create_recipient(
     State(state): State<AppState>,
     Auth(who): Auth,
-    ApiJson(body, _): ApiJson<RecipientBody>,
+    ApiJson(mut body, _): ApiJson<RecipientBody>,
 ) -> ApiResult<(StatusCode, Json<RecipientView>)> {
+    expand_link(&state, &mut body).await;
     let r = body
         .validate(RecipientId::new())
         .map_err(ApiError::invalid)?;
@@ -262,10 +263,18 @@ pub async fn update_recipient(
     State(state): State<AppState>,
     Auth(who): Auth,
     ApiPath(id): ApiPath<Uuid>,
-    ApiJson(body, _): ApiJson<RecipientBody>,
+    ApiJson(mut body, _): ApiJson<RecipientBody>,
 ) -> ApiResult<Json<RecipientView>> {
+    expand_link(&state, &mut body).await;
     let r = body.validate(RecipientId(id)).map_err(ApiError::invalid)?;
     Ok(Json(state.dispatch.update_recipient(&who, r).await?.into()))
+}
+
+/// A short map link typed as the location is followed first, where the server may do so.
+async fn expand_link(state: &AppState, body: &mut RecipientBody) {
+    if let Some(text) = &body.location_text {
+        body.location_text = Some(state.dispatch.expand_location_text(text).await);
+    }
 }
 
 /// One recipient.

@@ -243,9 +243,13 @@ impl Dispatch {
         &self,
         who: &Principal,
         idem: Option<(&str, &str)>,
-        np: NewPrescription,
+        mut np: NewPrescription,
     ) -> Result<Created> {
         require(who, &[Role::Admin, Role::Pharmacist])?;
+        // A short map link is followed (when allowed) before the transaction opens.
+        if let Some(text) = &np.location_text {
+            np.location_text = Some(self.expand_location_text(text).await);
+        }
         let scope = match who.site_scope() {
             Some(site) => format!("site:{site}"),
             None => format!("token:{}", who.token_id),

@@ -13,6 +13,7 @@ pub mod fleet;
 pub mod intake;
 pub mod invoice;
 pub mod jobs;
+pub mod links;
 pub mod map;
 pub mod meals;
 pub mod onboarding;
@@ -117,6 +118,8 @@ pub struct Dispatch {
     roads: Option<Arc<RoadGraph>>,
     /// Wakes the outbox worker when an event is queued.
     outbox_notify: Arc<tokio::sync::Notify>,
+    /// Follows map short links, where allowed.
+    links: Option<Arc<links::LinkResolver>>,
 }
 
 impl Dispatch {
@@ -128,6 +131,7 @@ impl Dispatch {
             tz,
             roads: None,
             outbox_notify: Arc::new(tokio::sync::Notify::new()),
+            links: None,
         }
     }
 

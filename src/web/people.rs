@@ -369,6 +369,12 @@ impl RecipientForm {
             s.location
                 .is_some_and(|p| !text.is_empty() && location::format(p) == text)
         });
+        // A short map link is followed first, where the server may do so.
+        let expanded = if unchanged.is_none() && !text.is_empty() {
+            state.dispatch.expand_location_text(text).await
+        } else {
+            text.to_owned()
+        };
         let (point, source, precision) = match unchanged {
             Some(s) => (
                 s.location,
@@ -376,7 +382,7 @@ impl RecipientForm {
                 s.location_precision_m,
             ),
             None if text.is_empty() => (None, None, None),
-            None => match parse_location(text, None) {
+            None => match parse_location(&expanded, None) {
                 Ok(p) => (
                     Some(p.point),
                     Some(p.source.as_str().to_owned()),

@@ -268,3 +268,114 @@ mod roads_at_intake {
         .await
     }
 }
+
+/// A stand-in for the internet, used as the resolver's HTTP proxy: `maps.app.goo.gl/abc`
+/// redirects to a Google Maps place, `/hop` to `/abc`, anything else is not found.
+async fn short_link_service() -> String {
+    use axum::http::{StatusCode, Uri, header::LOCATION};
+    use axum::response::IntoResponse;
+    let app = axum::Router::new().fallback(|uri: Uri| async move {
+        let target = match (uri.host(), uri.path()) {
+            (Some("maps.app.goo.gl"), "/abc") => {
+                Some("https://www.google.com/maps/place/Rumah+Bu+Sri/@-8.2191,114.3691,17z")
+            }
+            (Some("maps.app.goo.gl"), "/hop") => Some("http://maps.app.goo.gl/abc"),
+            _ => None,
+        };
+        match target {
+            Some(t) => (StatusCode::FOUND, [(LOCATION, t)]).into_response(),
+            None => StatusCode::NOT_FOUND.into_response(),
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+async fn short_links_are_followed_where_the_setting_allows(backend: Backend) {
+    let proxy = short_link_service().await;
+    let Some(app) = TestApp::spawn_custom(backend, "", |s| {
+        s.dispatch.resolve_short_links = true;
+        s.dispatch.http_proxy = proxy.clone();
+    })
+    .await
+    else {
+        return;
+    };
+    let site = app
+        .site("pharmacy", "RSUD Blambangan", -8.2191, 114.3691)
+        .await;
+    let p = app.token("pharmacist", Some(&site)).await;
+    let with_text = |text: &str| {
+        let mut b = prescription("Ibu Sri");
+        b["patient"].as_object_mut().unwrap().remove("location");
+        b["patient"]["location_text"] = json!(text);
+        b
+    };
+    for link in ["http://maps.app.goo.gl/abc", "http://maps.app.goo.gl/hop"] {
+        let r = app
+            .post("/api/v1/prescriptions", &p, &with_text(link))
+            .await;
+        assert_eq!(r.status(), 201, "{link}");
+        let o = body(r).await;
+        assert_eq!(o["location_source"], "link");
+        assert!(
+            (o["location"]["lat"].as_f64().unwrap() + 8.2191).abs() < 1e-6,
+            "{o}"
+        );
+    }
+    // A link that leads nowhere is refused with the usual advice, and nothing is stored.
+    let r = app
+        .post(
+            "/api/v1/prescriptions",
+            &p,
+            &with_text("http://maps.app.goo.gl/gone"),
+        )
+        .await;
+    let problem = assert_problem(r, 422, "validation_failed", Some("patient.location_text")).await;
+    assert_eq!(problem["errors"][0]["code"], "location_short_link");
+    assert_eq!(
+        body(app.get("/api/v1/prescriptions", &p).await)
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    // Recipients too.
+    let social = app.token("social_worker", None).await;
+    let r = app
+        .post(
+            "/api/v1/recipients",
+            &social,
+            &json!({"name": "Mbah Sri", "location_text": "http://maps.app.goo.gl/abc"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    assert_eq!(body(r).await["location_source"], "link");
+    // Without the setting a short link is refused.
+    let Some(plain) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let site = plain.site("pharmacy", "RSUD", -8.2191, 114.3691).await;
+    let p = plain.token("pharmacist", Some(&site)).await;
+    let r = plain
+        .post(
+            "/api/v1/prescriptions",
+            &p,
+            &with_text("http://maps.app.goo.gl/abc"),
+        )
+        .await;
+    assert_problem(r, 422, "validation_failed", Some("patient.location_text")).await;
+}
+
+#[tokio::test]
+async fn short_links_sqlite() {
+    short_links_are_followed_where_the_setting_allows(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn short_links_postgres() {
+    short_links_are_followed_where_the_setting_allows(Backend::Postgres).await;
+}

@@ -74,6 +74,15 @@ impl TestApp {
 
     /// Start with a road network (a path under the crate root, e.g. the demo town).
     pub async fn spawn_with(backend: Backend, graph: &str) -> Option<TestApp> {
+        Self::spawn_custom(backend, graph, |_| {}).await
+    }
+
+    /// Start with a road network and settings changed by `custom`.
+    pub async fn spawn_custom(
+        backend: Backend,
+        graph: &str,
+        custom: impl FnOnce(&mut Settings),
+    ) -> Option<TestApp> {
         antar::telemetry::init_logs();
         antar::crypto::install_tls_provider();
         let dir = std::env::temp_dir().join(format!("antar-test-{}", uuid::Uuid::now_v7()));
@@ -93,6 +102,7 @@ impl TestApp {
         } else {
             format!("{}/{graph}", env!("CARGO_MANIFEST_DIR"))
         };
+        custom(&mut settings);
         let app = Application::build(&settings)
             .await
             .expect("the application builds");
