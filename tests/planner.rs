@@ -1166,3 +1166,37 @@ fn trips_are_read_from_json_and_written_with_the_solution() {
     let e = antar::planner::readers::parse_json(Path::new("mem.json"), &bad).unwrap_err();
     assert!(e.to_string().contains("max trips"), "{e}");
 }
+
+#[test]
+fn max_stops_hold_per_trip_and_the_last_trip_may_stay_open() {
+    // A partner limit of 4 stops and room for 10: nine elders need three trips.
+    let base = warung(9, 10, 3, 5.0);
+    let v = VehicleType {
+        max_stops: Some(4),
+        end: None,
+        ..base.vehicle_types()[0].clone()
+    };
+    let p = Problem::new(
+        base.costs().clone(),
+        base.jobs().to_vec(),
+        vec![v.clone()],
+        Objective::Cost,
+    )
+    .unwrap();
+    let s = solve_checked(&p, &opts(2, 1000));
+    assert!(s.unassigned.is_empty(), "{:?}", s.unassigned);
+    let r = &s.routes[0];
+    assert_eq!(r.trips.len(), 3);
+    assert!(r.trips.iter().all(|t| t.stops <= 4), "{:?}", r.trips);
+    assert!(r.end_arrival.is_none() && r.trips[2].reload_arrival.is_none());
+    // With two trips only, one elder is left out.
+    let two = Problem::new(
+        base.costs().clone(),
+        base.jobs().to_vec(),
+        vec![VehicleType { max_trips: 2, ..v }],
+        Objective::Cost,
+    )
+    .unwrap();
+    let s = solve_checked(&two, &opts(2, 1000));
+    assert_eq!(s.unassigned.len(), 1);
+}
