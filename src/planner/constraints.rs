@@ -18,6 +18,19 @@ use super::model::{Job, Problem, ReasonCode, VehicleType};
 /// Tolerance for time comparisons: Solomon times are sums of irrational distances.
 pub(crate) const EPS: f64 = 1e-7;
 
+thread_local! {
+    /// Reused buffers of the multi-trip simulation, which the search runs for many insertions
+    /// it tries: a spliced sequence and trip departures.
+    static SEQ: std::cell::RefCell<(Vec<u32>, Vec<f64>)> = const {
+        std::cell::RefCell::new((Vec::new(), Vec::new()))
+    };
+    /// Trip bounds, a load accumulator and latest departures.
+    #[allow(clippy::type_complexity)]
+    static TRIPS: std::cell::RefCell<(Vec<(usize, usize)>, Vec<i64>, Vec<f64>)> = const {
+        std::cell::RefCell::new((Vec::new(), Vec::new(), Vec::new()))
+    };
+}
+
 /// A reload marker in a multi-trip route's sequence: ride back to the start site, reload for
 /// the vehicle's reload time, and leave on the next trip. Never first, last or doubled (see
 /// [`normalise_trips`]); never in the unassigned list or `route_of`.
@@ -604,8 +617,8 @@ pub(crate) fn new_trip_delta(
             c.distance(prev, s) + c.distance(s, loc) + added - old
         }
     };
-    let mut deps = Vec::new();
-    simulate_trips(p, r.vt, scratch, &mut deps).map(|_| delta)
+    SEQ.with(|b| simulate_trips(p, r.vt, scratch, &mut b.borrow_mut().1))
+        .map(|_| delta)
 }
 
 /// Simulate `jobs` (with `insert = (pos, job)` spliced in) leaving the start as late as the
@@ -618,11 +631,16 @@ pub(crate) fn simulate(
 ) -> Option<Sim> {
     let v = &p.vehicle_types[vt];
     if v.max_trips > 1 {
-        let mut seq = jobs.to_vec();
-        if let Some((pos, j)) = insert {
-            seq.insert(pos, j);
-        }
-        return simulate_trips(p, vt, &seq, &mut Vec::new());
+        return SEQ.with(|b| {
+            let mut b = b.borrow_mut();
+            let (seq, deps) = &mut *b;
+            seq.clear();
+            seq.extend_from_slice(jobs);
+            if let Some((pos, j)) = insert {
+                seq.insert(pos, j);
+            }
+            simulate_trips(p, vt, seq, deps)
+        });
     }
     let c = &p.costs;
     let len = jobs.len() + usize::from(insert.is_some());
@@ -755,7 +773,6 @@ pub(crate) fn simulate_trips(
     deps: &mut Vec<f64>,
 ) -> Option<Sim> {
     let v = &p.vehicle_types[vt];
-    let c = &p.costs;
     let len = seq.len();
     deps.clear();
     if len == 0 {
@@ -770,9 +787,30 @@ pub(crate) fn simulate_trips(
     {
         return None;
     }
+    TRIPS.with(|b| {
+        let mut b = b.borrow_mut();
+        let (bounds, load, latest_dep) = &mut *b;
+        simulate_trips_in(p, vt, seq, deps, bounds, load, latest_dep)
+    })
+}
+
+/// The body of [`simulate_trips`], with its buffers.
+fn simulate_trips_in(
+    p: &Problem,
+    vt: usize,
+    seq: &[u32],
+    deps: &mut Vec<f64>,
+    bounds: &mut Vec<(usize, usize)>,
+    load: &mut Vec<i64>,
+    latest_dep: &mut Vec<f64>,
+) -> Option<Sim> {
+    let v = &p.vehicle_types[vt];
+    let c = &p.costs;
+    let len = seq.len();
     // Trip boundaries, capacity and stops per trip.
-    let mut bounds: Vec<(usize, usize)> = Vec::new();
-    let mut load = vec![0i64; p.dims];
+    bounds.clear();
+    load.clear();
+    load.resize(p.dims, 0);
     let mut first = 0;
     for (k, &x) in seq.iter().chain(std::iter::once(&RELOAD)).enumerate() {
         if x == RELOAD {
@@ -795,7 +833,8 @@ pub(crate) fn simulate_trips(
         return None;
     }
     // Backward: the latest departure of every trip that keeps the rest feasible.
-    let mut latest_dep = vec![f64::NEG_INFINITY; bounds.len()];
+    latest_dep.clear();
+    latest_dep.resize(bounds.len(), f64::NEG_INFINITY);
     let last_loc = node_location(p, v, seq[len - 1]);
     let mut bound = match v.end {
         Some(e) => v.shift.end - c.time(last_loc, e),
