@@ -932,3 +932,338 @@ fn a_partner_limit_shared_by_several_sites_serves_urgent_orders_first() {
     let mut p = one_partner_two_sites(None);
     assert!(p.set_group_limits(Vec::new()).is_err());
 }
+
+// ---------------------------------------------------------------- several trips per courier
+
+/// A warung at location 0 and `n` elders around it (times in minutes, travel time = distance),
+/// one rantang each, one courier carrying `capacity` rantang who may ride `max_trips` times.
+fn warung(n: usize, capacity: i64, max_trips: usize, reload: f64) -> Problem {
+    let mut g = Gen(0x5EED_0042);
+    let mut pts = vec![(0.0, 0.0)];
+    pts.extend((0..n).map(|_| (g.f() * 20.0 - 10.0, g.f() * 20.0 - 10.0)));
+    let costs = Costs::euclidean(&pts, Rounding::None);
+    let jobs = (0..n)
+        .map(|i| {
+            let mut j = Job::new(format!("elder-{i}"), i + 1, 1);
+            j.load = vec![1];
+            j.service = 1.0;
+            j
+        })
+        .collect();
+    let mut v = VehicleType::new("courier", 0, 1);
+    v.capacity = vec![capacity];
+    v.shift = TimeWindow::new(0.0, 600.0).unwrap();
+    v.count = Some(1);
+    v.max_trips = max_trips;
+    v.reload_time = reload;
+    Problem::new(costs, jobs, vec![v], Objective::Cost).unwrap()
+}
+
+/// What the test itself recomputes for every route: trips partition the stops, each trip
+/// carries at most the capacity, and each later trip leaves at least `reload` after the return.
+fn assert_trips_hold(p: &Problem, s: &Solution) {
+    for r in &s.routes {
+        let v = &p.vehicle_types()[r.vehicle_type];
+        assert!(r.trips.len() <= v.max_trips, "{} trips", r.trips.len());
+        assert_eq!(
+            r.trips.iter().map(|t| t.stops).sum::<usize>(),
+            r.stops.len()
+        );
+        for (k, t) in r.trips.iter().enumerate() {
+            let load: i64 = r.stops[t.first_stop..t.first_stop + t.stops]
+                .iter()
+                .map(|st| p.jobs()[st.job].load[0])
+                .sum();
+            assert!(load <= v.capacity[0], "trip {k} carries {load}");
+            if k > 0 {
+                let back = r.trips[k - 1]
+                    .reload_arrival
+                    .expect("a return before a reload");
+                assert!(t.departure + 1e-9 >= back + v.reload_time);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_warung_courier_with_eighteen_rantang_rides_twice_for_thirty_elders() {
+    let p = warung(30, 18, 2, 15.0);
+    let s = solve_checked(&p, &opts(3, 2000));
+    assert!(s.unassigned.is_empty(), "{:?}", s.unassigned);
+    assert_eq!(s.routes.len(), 1);
+    assert_eq!(s.routes[0].trips.len(), 2);
+    assert_trips_hold(&p, &s);
+    // The ride back to reload is part of the route's distance.
+    let r = &s.routes[0];
+    let c = p.costs();
+    let mut d = 0.0;
+    let mut at = 0;
+    for (k, st) in r.stops.iter().enumerate() {
+        if r.trips[1].first_stop == k {
+            d += c.distance(at, 0);
+            at = 0;
+        }
+        d += c.distance(at, p.jobs()[st.job].location);
+        at = p.jobs()[st.job].location;
+    }
+    d += c.distance(at, 0);
+    assert!((d - r.distance).abs() < 1e-6, "{d} vs {}", r.distance);
+
+    // Without a second trip, twelve elders are left out for want of room.
+    let single = warung(30, 18, 1, 15.0);
+    let s = solve_checked(&single, &opts(3, 2000));
+    assert_eq!(s.unassigned.len(), 12);
+    assert!(s.unassigned.iter().all(|u| u.code == ReasonCode::NoRoom));
+    assert_eq!(s.routes[0].trips.len(), 1);
+}
+
+/// Two early jobs and two late ones 10 away from the start, two per trip.
+fn two_waves(reload: f64, late_window: (f64, f64), max_transit: Option<f64>) -> Problem {
+    let pts = [
+        (0.0, 0.0),
+        (10.0, 0.0),
+        (10.0, 1.0),
+        (-10.0, 0.0),
+        (-10.0, 1.0),
+    ];
+    let costs = Costs::euclidean(&pts, Rounding::None);
+    let jobs = (0..4)
+        .map(|i| {
+            let mut j = Job::new(format!("j{i}"), i + 1, 1);
+            j.load = vec![1];
+            j.service = 2.0;
+            j.max_transit = max_transit;
+            j.windows = vec![if i < 2 {
+                TimeWindow::new(0.0, 40.0).unwrap()
+            } else {
+                TimeWindow::new(late_window.0, late_window.1).unwrap()
+            }];
+            j
+        })
+        .collect();
+    let mut v = VehicleType::new("moto", 0, 1);
+    v.capacity = vec![2];
+    v.shift = TimeWindow::new(0.0, 400.0).unwrap();
+    v.count = Some(1);
+    v.max_trips = 2;
+    v.reload_time = reload;
+    Problem::new(costs, jobs, vec![v], Objective::Distance).unwrap()
+}
+
+#[test]
+fn windows_on_the_second_trip_hold_after_the_reload() {
+    // Back by about 24, reloaded by 84: the late stops open at 90 and close at 110.
+    let p = two_waves(60.0, (90.0, 110.0), None);
+    let s = solve_checked(&p, &opts(1, 500));
+    assert!(s.unassigned.is_empty(), "{:?}", s.unassigned);
+    assert_trips_hold(&p, &s);
+    let r = &s.routes[0];
+    assert_eq!(r.trips.len(), 2);
+    for st in &r.stops {
+        let w = p.jobs()[st.job].windows[0];
+        assert!(
+            st.start >= w.start - 1e-9 && st.start <= w.end + 1e-9,
+            "{st:?}"
+        );
+    }
+    let second = &r.stops[r.trips[1].first_stop..];
+    assert!(
+        second.iter().all(|st| st.job >= 2),
+        "the late wave rides second"
+    );
+    // A reload so long that the late windows have closed by the second departure: one trip
+    // of two stops is all that fits.
+    let p = two_waves(200.0, (90.0, 110.0), None);
+    let s = solve_checked(&p, &opts(1, 500));
+    assert_eq!(s.unassigned.len(), 2);
+    assert!(s.routes.iter().all(|r| r.trips.len() == 1));
+}
+
+#[test]
+fn max_transit_on_the_second_trip_counts_from_its_own_departure() {
+    // Each stop is 10 from the start and allows 15 in transit. The second trip cannot leave
+    // before about 24, and its stops open only at 200: it must wait at the kitchen, not on
+    // the road, and its stops count their transit from its own departure.
+    let p = two_waves(5.0, (200.0, 260.0), Some(15.0));
+    let s = solve_checked(&p, &opts(1, 500));
+    assert!(s.unassigned.is_empty(), "{:?}", s.unassigned);
+    assert_trips_hold(&p, &s);
+    let r = &s.routes[0];
+    assert_eq!(r.trips.len(), 2);
+    for t in &r.trips {
+        for st in &r.stops[t.first_stop..t.first_stop + t.stops] {
+            assert!(
+                st.arrival - t.departure <= 15.0 + 1e-9,
+                "{st:?} after {t:?}"
+            );
+        }
+    }
+    assert!(r.trips[1].departure > 150.0, "{:?}", r.trips[1]);
+    // Measured from the route's first departure instead, the late wave could not be served:
+    // with one trip of room for four, the same limits leave two stops out.
+    let mut one = two_waves(5.0, (200.0, 260.0), Some(15.0));
+    one = Problem::new(
+        one.costs().clone(),
+        one.jobs().to_vec(),
+        vec![VehicleType {
+            max_trips: 1,
+            capacity: vec![4],
+            ..one.vehicle_types()[0].clone()
+        }],
+        Objective::Distance,
+    )
+    .unwrap();
+    let s = solve_checked(&one, &opts(1, 500));
+    assert_eq!(s.unassigned.len(), 2);
+}
+
+#[test]
+fn random_instances_with_several_trips_get_checked_solutions_with_honest_reasons() {
+    let mut multi_seen = 0;
+    for seed in 1..=80u64 {
+        let base = random_rich(seed);
+        let mut g = Gen(seed | 1);
+        let vts: Vec<VehicleType> = base
+            .vehicle_types()
+            .iter()
+            .map(|v| VehicleType {
+                max_trips: 1 + g.below(3),
+                reload_time: g.f() * 30.0,
+                ..v.clone()
+            })
+            .collect();
+        let p = Problem::new(
+            base.costs().clone(),
+            base.jobs().to_vec(),
+            vts,
+            Objective::Cost,
+        )
+        .unwrap();
+        let s = solve_checked(&p, &opts(seed, 400));
+        assert_trips_hold(&p, &s);
+        multi_seen += s.routes.iter().filter(|r| r.trips.len() > 1).count();
+        for u in &s.unassigned {
+            let alone = (0..p.vehicle_types().len()).any(|vt| fits_alone(&p, vt, u.job));
+            assert_eq!(
+                u.code == ReasonCode::NoRoom,
+                alone,
+                "seed {seed}: job {} reported {:?} but fits alone = {alone}",
+                u.job_id,
+                u.code
+            );
+        }
+    }
+    assert!(
+        multi_seen >= 10,
+        "only {multi_seen} routes used a second trip"
+    );
+}
+
+#[test]
+fn the_checker_refuses_an_overloaded_second_trip_and_a_short_reload() {
+    // 36 elders, two full trips of 18.
+    let p = warung(36, 18, 2, 15.0);
+    let good = solve_checked(&p, &opts(5, 2000));
+    assert!(good.unassigned.is_empty());
+    let r = &good.routes[0];
+    assert_eq!((r.trips[0].stops, r.trips[1].stops), (18, 18));
+    let messages = |s: &Solution| -> Vec<String> {
+        check(&p, s)
+            .unwrap_err()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    };
+    // Move the boundary: the second trip now carries 19.
+    let mut over = good.clone();
+    let trips = &mut over.routes[0].trips;
+    trips[0].stops -= 1;
+    trips[1].first_stop -= 1;
+    trips[1].stops += 1;
+    let m = messages(&over);
+    assert!(
+        m.iter()
+            .any(|m| m.contains("trip 1: load 19 exceeds capacity 18")),
+        "{m:?}"
+    );
+    // Leave again one minute before the reload is done.
+    let mut short = good.clone();
+    let back = short.routes[0].trips[0].reload_arrival.unwrap();
+    short.routes[0].trips[1].departure = back + 15.0 - 1.0;
+    let m = messages(&short);
+    assert!(
+        m.iter().any(|m| m.contains("before the reload ends")),
+        "{m:?}"
+    );
+    // A third trip on a vehicle allowed two.
+    let mut third = good.clone();
+    let t = third.routes[0].trips[1].clone();
+    third.routes[0].trips[1].stops = 9;
+    third.routes[0].trips[0].reload_arrival = t.reload_arrival;
+    third.routes[0].trips.push(antar::planner::Trip {
+        first_stop: t.first_stop + 9,
+        stops: 9,
+        ..t
+    });
+    let m = messages(&third);
+    assert!(
+        m.iter().any(|m| m.contains("3 trips, vehicle allows 2")),
+        "{m:?}"
+    );
+}
+
+#[test]
+fn trips_are_read_from_json_and_written_with_the_solution() {
+    let text = r#"{"locations": [[0, 0], [3, 4], [6, 8]],
+        "vehicle_types": [{"id": "moto", "start": 0, "capacity": [1], "count": 1,
+                           "max_trips": 2, "reload_time": 5}],
+        "jobs": [{"id": "a", "location": 1, "load": [1]}, {"id": "b", "location": 2, "load": [1]}]}"#;
+    let inst = antar::planner::readers::parse_json(Path::new("mem.json"), text).unwrap();
+    let v = &inst.problem.vehicle_types()[0];
+    assert_eq!((v.max_trips, v.reload_time), (2, 5.0));
+    let s = solve_checked(&inst.problem, &opts(1, 200));
+    assert!(s.unassigned.is_empty());
+    let json = serde_json::to_value(&s.routes[0]).unwrap();
+    let trips = json["trips"].as_array().unwrap();
+    assert_eq!(trips.len(), 2);
+    assert_eq!(trips[1]["first_stop"], 1);
+    assert!(trips[0]["reload_arrival"].is_number());
+    // Zero trips is refused.
+    let bad = text.replace("\"max_trips\": 2", "\"max_trips\": 0");
+    let e = antar::planner::readers::parse_json(Path::new("mem.json"), &bad).unwrap_err();
+    assert!(e.to_string().contains("max trips"), "{e}");
+}
+
+#[test]
+fn max_stops_hold_per_trip_and_the_last_trip_may_stay_open() {
+    // A partner limit of 4 stops and room for 10: nine elders need three trips.
+    let base = warung(9, 10, 3, 5.0);
+    let v = VehicleType {
+        max_stops: Some(4),
+        end: None,
+        ..base.vehicle_types()[0].clone()
+    };
+    let p = Problem::new(
+        base.costs().clone(),
+        base.jobs().to_vec(),
+        vec![v.clone()],
+        Objective::Cost,
+    )
+    .unwrap();
+    let s = solve_checked(&p, &opts(2, 1000));
+    assert!(s.unassigned.is_empty(), "{:?}", s.unassigned);
+    let r = &s.routes[0];
+    assert_eq!(r.trips.len(), 3);
+    assert!(r.trips.iter().all(|t| t.stops <= 4), "{:?}", r.trips);
+    assert!(r.end_arrival.is_none() && r.trips[2].reload_arrival.is_none());
+    // With two trips only, one elder is left out.
+    let two = Problem::new(
+        base.costs().clone(),
+        base.jobs().to_vec(),
+        vec![VehicleType { max_trips: 2, ..v }],
+        Objective::Cost,
+    )
+    .unwrap();
+    let s = solve_checked(&two, &opts(2, 1000));
+    assert_eq!(s.unassigned.len(), 1);
+}

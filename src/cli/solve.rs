@@ -97,6 +97,9 @@ pub struct BenchArgs {
     /// Only instances whose name contains this text.
     #[arg(long)]
     pub only: Option<String>,
+    /// `domain` only: trips each kitchen courier may ride (reloading 10 minutes between trips).
+    #[arg(long, default_value_t = 1)]
+    pub kitchen_trips: usize,
 }
 
 /// Parse `500ms`, `1s`, `1.5s`, `2m` or a bare number of seconds.
@@ -432,6 +435,12 @@ impl Gen {
 /// Build the synthetic domain day: 40 kitchens with 1,500 meals, 3 pharmacies with 150
 /// prescriptions, open routes, a planar metric with a detour factor at motorbike speed.
 pub fn domain_problem(seed: u64) -> Problem {
+    domain_problem_with_trips(seed, 1)
+}
+
+/// [`domain_problem`] with kitchen couriers that may ride `kitchen_trips` times, reloading for
+/// ten minutes at the kitchen between trips.
+pub fn domain_problem_with_trips(seed: u64, kitchen_trips: usize) -> Problem {
     let mut g = Gen(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     const SIDE_M: f64 = 30_000.0;
     const DETOUR: f64 = 1.3;
@@ -526,6 +535,8 @@ pub fn domain_problem(seed: u64) -> Problem {
             end: h(13.0, 0.0),
         };
         v.max_stops = Some(20);
+        v.max_trips = kitchen_trips.max(1);
+        v.reload_time = 600.0;
         v.fixed_cost = 5_000.0;
         v.cost_per_distance = 2.0; // IDR per metre
         vts.push(v);
@@ -555,7 +566,7 @@ pub fn domain_problem(seed: u64) -> Problem {
 
 fn run_domain_bench(args: &BenchArgs) -> anyhow::Result<()> {
     let t = Instant::now();
-    let problem = domain_problem(args.seed);
+    let problem = domain_problem_with_trips(args.seed, args.kitchen_trips);
     let gen_s = t.elapsed().as_secs_f64();
     let opts = SolveOptions {
         time_limit: args.time_limit,
@@ -596,10 +607,12 @@ fn run_domain_bench(args: &BenchArgs) -> anyhow::Result<()> {
         problem.vehicle_types().len(),
         c.len()
     );
+    let trips: usize = sol.routes.iter().map(|r| r.trips.len()).sum();
     println!(
-        "plan: {plan_s:.2}s (budget {:?}, single thread), {} routes, cost {:.0}, distance {:.1} km, unassigned {}+{} (urgent+routine)",
+        "plan: {plan_s:.2}s (budget {:?}, single thread), {} routes ({trips} trips; kitchen couriers ride up to {}), cost {:.0}, distance {:.1} km, unassigned {}+{} (urgent+routine)",
         args.time_limit,
         report.vehicles,
+        args.kitchen_trips.max(1),
         report.cost,
         report.distance / 1000.0,
         report.unassigned_urgent,

@@ -2,7 +2,9 @@
 //! arrival, service start, load, distance, cost and total from scratch, and verify windows,
 //! capacity, max time in transit, max stops, max route duration, capabilities, start sites,
 //! fleet sizes (per type and per fleet group) and coverage (every job exactly once, served or
-//! reported unassigned).
+//! reported unassigned). Routes of several trips are replayed trip by trip: the ride back to the
+//! start site, the reload time before the next departure, capacity and stops per trip, transit
+//! from the trip's departure.
 //!
 //! Owns the definition of "a valid solution". Deliberately shares no code with the solver's
 //! incremental structures (`constraints`, `operators`, `solver`): a bug there must not hide here.
@@ -110,10 +112,39 @@ pub fn check(problem: &Problem, solution: &Solution) -> Result<CheckReport, Vec<
             continue;
         }
         per_type[r.vehicle_type] += 1;
-        if let Some(m) = v.max_stops
-            && r.stops.len() > m
-        {
-            err(here, format!("{} stops, vehicle allows {m}", r.stops.len()));
+        // The trips must cover the stops in order, each with at least one stop.
+        let mut next = 0;
+        let mut well_formed = !r.trips.is_empty();
+        for tr in &r.trips {
+            well_formed &= tr.first_stop == next && tr.stops > 0;
+            next = tr.first_stop + tr.stops;
+        }
+        if !well_formed || next != r.stops.len() {
+            err(
+                here,
+                "trips do not split the stops into consecutive non-empty parts".into(),
+            );
+            for s in &r.stops {
+                if let Some(n) = times_seen.get_mut(s.job) {
+                    *n += 1;
+                }
+            }
+            continue;
+        }
+        if r.trips.len() > v.max_trips {
+            err(
+                here,
+                format!("{} trips, vehicle allows {}", r.trips.len(), v.max_trips),
+            );
+        }
+        if !close(r.trips[0].departure, r.departure) {
+            err(
+                here,
+                format!(
+                    "first trip leaves at {}, route at {}",
+                    r.trips[0].departure, r.departure
+                ),
+            );
         }
         if r.departure < v.shift.start - TOL {
             err(
@@ -124,36 +155,88 @@ pub fn check(problem: &Problem, solution: &Solution) -> Result<CheckReport, Vec<
                 ),
             );
         }
-        // Load carried out of the start site.
-        let mut load = vec![0i64; v.capacity.len()];
-        for s in &r.stops {
-            if let Some(job) = jobs.get(s.job) {
-                for (l, d) in load.iter_mut().zip(&job.load) {
-                    *l += d;
-                }
-            }
-        }
-        for (d, (l, cap)) in load.iter().zip(&v.capacity).enumerate() {
-            if l > cap {
+        // Load carried out of the start site on each trip.
+        let mut trip_loads = Vec::with_capacity(r.trips.len());
+        for (ti, tr) in r.trips.iter().enumerate() {
+            if let Some(m) = v.max_stops
+                && tr.stops > m
+            {
                 err(
                     here,
-                    format!("load {l} exceeds capacity {cap} in dimension {d}"),
+                    format!("trip {ti}: {} stops, vehicle allows {m}", tr.stops),
                 );
             }
+            let mut load = vec![0i64; v.capacity.len()];
+            for s in &r.stops[tr.first_stop..tr.first_stop + tr.stops] {
+                if let Some(job) = jobs.get(s.job) {
+                    for (l, d) in load.iter_mut().zip(&job.load) {
+                        *l += d;
+                    }
+                }
+            }
+            for (d, (l, cap)) in load.iter().zip(&v.capacity).enumerate() {
+                if l > cap {
+                    err(
+                        here,
+                        format!("trip {ti}: load {l} exceeds capacity {cap} in dimension {d}"),
+                    );
+                }
+            }
+            if tr.load != load {
+                err(
+                    here,
+                    format!(
+                        "trip {ti}: reported load {:?}, recomputed {:?}",
+                        tr.load, load
+                    ),
+                );
+            }
+            trip_loads.push(load);
         }
-        if r.load_start != load {
+        if r.load_start != trip_loads[0] {
             err(
                 here,
                 format!(
                     "reported start load {:?}, recomputed {:?}",
-                    r.load_start, load
+                    r.load_start, trip_loads[0]
                 ),
             );
         }
+        let mut load = trip_loads[0].clone();
+        let mut trip = 0;
+        let mut trip_departure = r.departure;
         let mut t = r.departure;
         let mut at = v.start;
         let mut dist = 0.0;
         for (k, s) in r.stops.iter().enumerate() {
+            if trip + 1 < r.trips.len() && k == r.trips[trip + 1].first_stop {
+                // Ride back, reload, leave again.
+                dist += c.distance(at, v.start);
+                let back = t + c.time(at, v.start);
+                if r.trips[trip].reload_arrival.is_none_or(|x| !close(x, back)) {
+                    err(
+                        here,
+                        format!(
+                            "trip {trip}: reported return {:?}, recomputed {back:.3}",
+                            r.trips[trip].reload_arrival
+                        ),
+                    );
+                }
+                trip += 1;
+                let ready = back + v.reload_time;
+                trip_departure = r.trips[trip].departure;
+                if trip_departure.is_nan() || trip_departure < ready - TOL {
+                    err(
+                        here,
+                        format!(
+                            "trip {trip}: leaves at {trip_departure:.3}, before the reload ends at {ready:.3}"
+                        ),
+                    );
+                }
+                t = trip_departure;
+                at = v.start;
+                load.clone_from(&trip_loads[trip]);
+            }
             let Some(job) = jobs.get(s.job) else {
                 err(here, format!("stop {k}: unknown job {}", s.job));
                 continue;
@@ -206,14 +289,14 @@ pub fn check(problem: &Problem, solution: &Solution) -> Result<CheckReport, Vec<
                 break;
             };
             if let Some(m) = job.max_transit
-                && arrival - r.departure > m + TOL
+                && arrival - trip_departure > m + TOL
             {
                 err(
                     here,
                     format!(
                         "job {}: {:.3} in transit, limit {m}",
                         job.id,
-                        arrival - r.departure
+                        arrival - trip_departure
                     ),
                 );
             }
@@ -249,6 +332,9 @@ pub fn check(problem: &Problem, solution: &Solution) -> Result<CheckReport, Vec<
             }
             t = start + job.service;
             at = job.location;
+        }
+        if r.trips.last().is_some_and(|tr| tr.reload_arrival.is_some()) {
+            err(here, "the last trip reports a return to reload".into());
         }
         let end = match v.end {
             Some(e) => {
@@ -416,6 +502,13 @@ mod tests {
             departure: 0.0,
             load_start: vec![load],
             stops: vec![stop],
+            trips: vec![crate::planner::model::Trip {
+                departure: 0.0,
+                first_stop: 0,
+                stops: 1,
+                load: vec![load],
+                reload_arrival: None,
+            }],
             end_arrival: Some(12.0),
             distance: 10.0,
             duration: 12.0,

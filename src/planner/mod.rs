@@ -1,13 +1,15 @@
 //! The vehicle routing optimizer: plans routes for couriers leaving pickup sites (kitchens,
 //! pharmacies) to deliver jobs under capacity, time windows, max stops, max route duration,
-//! max time in transit and capability constraints; reports every job it cannot serve with a
-//! reason; and reads the classic benchmark formats (Solomon, VRPLIB) to measure itself.
+//! max time in transit and capability constraints; lets a courier ride several trips in a
+//! shift, returning to reload at its site between them; reports every job it cannot serve with
+//! a reason; and reads the classic benchmark formats (Solomon, VRPLIB) to measure itself.
 //!
 //! Must not depend on `roads`: it sees travel times and distances only through
 //! [`crate::domain::TravelMatrix`] (via [`Costs::from_travel_matrix`]) or planar coordinates.
 //!
 //! Map of the module:
-//! - [`model`]: problem and solution types ([`Problem`], [`Job`], [`VehicleType`], [`Solution`]).
+//! - [`model`]: problem and solution types ([`Problem`], [`Job`], [`VehicleType`], [`Solution`],
+//!   a [`Route`] made of one or more [`Trip`]s).
 //! - `constraints`: the solver's O(1) insertion checks and schedule simulation.
 //! - `operators`: ruin (adjacent string removal) and recreate (greedy insertion with blinks).
 //! - [`solver`]: [`solve`], simulated annealing and fleet minimisation.
@@ -36,7 +38,7 @@ pub mod solver;
 pub use checker::{CheckReport, Violation, check, check_kept};
 pub use model::{
     Capabilities, CostBreakdown, Costs, InitialRoute, Job, Objective, Priority, Problem,
-    ReasonCode, Rounding, Route, Solution, Stability, Stop, Summary, TimeWindow, Unassigned,
+    ReasonCode, Rounding, Route, Solution, Stability, Stop, Summary, TimeWindow, Trip, Unassigned,
     UsualPlace, VehicleType,
 };
 pub use readers::{Instance, read_json, read_solomon, read_vrplib};

@@ -221,9 +221,10 @@ pub struct VehicleType {
     /// The vehicle may leave its start no earlier than `shift.start` and must arrive at its end
     /// (closed route) or finish its last service (open route) no later than `shift.end`.
     pub shift: TimeWindow,
-    /// Largest number of stops on one route (a partner's limit).
+    /// Largest number of stops on one trip (a partner's limit; with one trip, on the route).
     pub max_stops: Option<usize>,
-    /// Longest route duration, departure to end (return or last service).
+    /// Longest route duration, first departure to end (return or last service), reloads
+    /// included.
     pub max_duration: Option<f64>,
     /// What the vehicle can do.
     pub capabilities: Capabilities,
@@ -238,6 +239,13 @@ pub struct VehicleType {
     /// A fleet this type draws from together with other types (a partner's couriers at several
     /// sites): routes of every type of the group count against [`Problem::set_group_limits`].
     pub group: Option<usize>,
+    /// Most trips one vehicle makes in its shift (1 = a single trip, the default). Between two
+    /// trips the vehicle rides back to its start site and reloads there: capacity and
+    /// `max_stops` hold per trip, and a job's max time in transit counts from the departure of
+    /// the trip that carries it. Only the last trip ends at `end` (open when `None`).
+    pub max_trips: usize,
+    /// Time spent at the start site between two trips (reloading), before the next departure.
+    pub reload_time: f64,
 }
 
 impl VehicleType {
@@ -257,6 +265,8 @@ impl VehicleType {
             fare_cap: None,
             count: None,
             group: None,
+            max_trips: 1,
+            reload_time: 0.0,
         }
     }
 
@@ -329,6 +339,19 @@ impl Problem {
             }
             if !(v.fixed_cost.is_finite() && v.cost_per_distance.is_finite()) {
                 return bad(format!("vehicle type {}: costs must be finite", v.id));
+            }
+            if v.max_trips == 0 || v.max_trips > u16::MAX as usize {
+                return bad(format!(
+                    "vehicle type {}: max trips must be between 1 and {}",
+                    v.id,
+                    u16::MAX
+                ));
+            }
+            if !(v.reload_time.is_finite() && v.reload_time >= 0.0) {
+                return bad(format!(
+                    "vehicle type {}: reload time must be finite and non-negative",
+                    v.id
+                ));
             }
         }
         for j in &jobs {
@@ -515,7 +538,7 @@ pub struct Stop {
     pub start: f64,
     /// Departure (service end).
     pub departure: f64,
-    /// Load still on board after this stop, per dimension.
+    /// Load still on board after this stop (of its trip's load), per dimension.
     pub load_after: Vec<i64>,
 }
 
@@ -532,6 +555,22 @@ pub struct CostBreakdown {
     pub total: f64,
 }
 
+/// One trip of a route: the vehicle leaves its start site loaded, serves consecutive stops, and
+/// (unless it is the last trip) rides back to reload.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Trip {
+    /// Departure from the start site; the trip's stops count their time in transit from here.
+    pub departure: f64,
+    /// Index into [`Route::stops`] of the trip's first stop.
+    pub first_stop: usize,
+    /// Number of stops on the trip (at least one).
+    pub stops: usize,
+    /// Load carried out of the start site on this trip, per dimension.
+    pub load: Vec<i64>,
+    /// Arrival back at the start site to reload (every trip but the last).
+    pub reload_arrival: Option<f64>,
+}
+
 /// One planned route: a vehicle of one type, leaving its start site, visiting stops in order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Route {
@@ -539,18 +578,20 @@ pub struct Route {
     pub vehicle_type: usize,
     /// Vehicle type id.
     pub vehicle_id: String,
-    /// Departure from the start site: as late as possible without missing a window, which
-    /// minimises both route duration and every stop's time in transit.
+    /// Departure from the start site (of the first trip): as late as possible without missing
+    /// a window, which minimises both route duration and every stop's time in transit.
     pub departure: f64,
-    /// Load carried out of the start site.
+    /// Load carried out of the start site (on the first trip).
     pub load_start: Vec<i64>,
-    /// The stops in visiting order.
+    /// The stops in visiting order, every trip's stops one after the other.
     pub stops: Vec<Stop>,
+    /// The trips, in order, partitioning `stops` (one trip unless the vehicle reloads).
+    pub trips: Vec<Trip>,
     /// Arrival at the end location (closed routes only).
     pub end_arrival: Option<f64>,
-    /// Total distance.
+    /// Total distance, rides back to reload included.
     pub distance: f64,
-    /// Departure to end (return, or last service for an open route).
+    /// First departure to end (return, or last service for an open route).
     pub duration: f64,
     /// Cost of this route.
     pub cost: CostBreakdown,

@@ -2,11 +2,14 @@
 //! stops cut from routes near a random seed job, sometimes keeping a middle piece) and greedy
 //! insertion with blinks (each position skipped with a small probability), after Christiaens &
 //! Vanden Berghe's SISR (2020). Also the removal of a whole route for fleet minimisation.
+//! On multi-trip routes, strings cut stops but keep reload markers (a trip left empty merges
+//! away), and a job can be inserted into any trip or open a new trip of its own.
 //!
 //! Owns the moves on the search state. Must not depend on the checker or on I/O.
 
 use super::constraints::{
-    Insertion, RouteState, compatible, insertion_delta, needs_simulation, simulate, stability_delta,
+    Insertion, NewTrip, RELOAD, RouteState, compatible, insertion_delta, insertion_delta_trips,
+    needs_simulation, new_trip_delta, normalise_trips, simulate, stability_delta,
 };
 use super::model::Objective;
 use super::solver::{Ctx, Rng, State};
@@ -87,12 +90,29 @@ pub(crate) fn ruin_strings(
         } else {
             None
         };
+        let trips = ctx.p.vehicle_types[route.vt].max_trips > 1;
         if l == card || rng.f64() >= prm.split_rate {
             // A string of length l containing pos, within [lo, len).
             let first_min = pos.saturating_sub(l - 1).max(lo);
             let first_max = pos.min(route.jobs.len() - l);
             let first = first_min + rng.below(first_max - first_min + 1);
-            removed.extend(route.jobs.drain(first..first + l));
+            if trips {
+                cut_keeping_reloads(&mut route.jobs, first, first + l, removed);
+            } else {
+                removed.extend(route.jobs.drain(first..first + l));
+            }
+        } else if trips {
+            let mut m = 1;
+            while l + m < card && rng.f64() < prm.split_grow {
+                m += 1;
+            }
+            let tot = l + m;
+            let first_min = pos.saturating_sub(tot - 1).max(lo);
+            let first_max = pos.min(route.jobs.len() - tot);
+            let first = first_min + rng.below(first_max - first_min + 1);
+            let keep_at = first + rng.below(l + 1);
+            cut_keeping_reloads(&mut route.jobs, keep_at + m, first + tot, removed);
+            cut_keeping_reloads(&mut route.jobs, first, keep_at, removed);
         } else {
             // Split string: a string of length l + m around pos, keeping m in the middle.
             let mut m = 1;
@@ -108,6 +128,9 @@ pub(crate) fn ruin_strings(
             removed.extend_from_slice(&route.jobs[first..keep_at]);
             route.jobs.drain(keep_at + m..first + tot);
             route.jobs.drain(first..keep_at);
+        }
+        if trips {
+            normalise_trips(&mut route.jobs);
         }
         if let Some((jobs, before)) = saved
             && !route.jobs.is_empty()
@@ -127,13 +150,27 @@ pub(crate) fn ruin_strings(
             s.used[route.vt] -= 1;
             s.nonempty -= 1;
         }
-        for &j in &route.jobs {
+        for &j in route.jobs.iter().filter(|&&j| j != RELOAD) {
             s.route_of[j as usize] = r as u32;
         }
     }
     for &j in removed.iter() {
         s.route_of[j as usize] = u32::MAX;
     }
+}
+
+/// Remove the stops in `jobs[a..b]` into `removed`, keeping the reload markers in place (so no
+/// kept stop changes trip).
+fn cut_keeping_reloads(jobs: &mut Vec<u32>, a: usize, b: usize, removed: &mut Vec<u32>) {
+    let mut i = 0;
+    jobs.retain(|&x| {
+        let cut = (a..b).contains(&i) && x != RELOAD;
+        i += 1;
+        if cut {
+            removed.push(x);
+        }
+        !cut
+    });
 }
 
 /// Sort the removed jobs by one of SISR's orders: random, largest load, farthest or closest.
@@ -165,16 +202,77 @@ pub(crate) fn recreate(
     max_routes: usize,
 ) {
     let p = ctx.p;
+    let mut scratch = Vec::new();
     for &j in removed {
         let job = &p.jobs[j as usize];
         let mut best_cost = f64::INFINITY;
         let mut best: Option<(usize, usize)> = None;
+        let mut best_trip: Option<(usize, NewTrip)> = None;
         let mut best_new: Option<usize> = None;
         for (ri, r) in s.routes.iter().enumerate() {
             if r.is_empty() || r.sealed {
                 continue;
             }
             let v = &p.vehicle_types[r.vt];
+            if v.max_trips > 1 {
+                if !compatible(v, job) {
+                    continue;
+                }
+                let sim = needs_simulation(p, r.vt, r.has_transit, job);
+                let base = if p.objective == Objective::Cost {
+                    v.route_cost(r.distance)
+                } else {
+                    0.0
+                };
+                let price = |dd: f64, pos: usize| {
+                    stability_delta(p, r, j, pos)
+                        + if p.objective == Objective::Cost {
+                            v.route_cost(r.distance + dd) - base + ctx.duration_weight * dd
+                        } else {
+                            dd
+                        }
+                };
+                for pos in r.locked..=r.jobs.len() {
+                    if (blink > 0.0 && rng.f64() < blink)
+                        || !r.trip_has_room(v, job, r.trip_at(pos))
+                    {
+                        continue;
+                    }
+                    let dd = match insertion_delta_trips(p, r, j, pos, sim) {
+                        Insertion::Feasible(dd) => dd,
+                        Insertion::Infeasible => continue,
+                        Insertion::TooLate if ctx.metric => break,
+                        Insertion::TooLate => continue,
+                    };
+                    let cost = price(dd, pos);
+                    if cost < best_cost {
+                        best_cost = cost;
+                        best = Some((ri, pos));
+                        best_trip = None;
+                    }
+                }
+                if r.trip_stops.len() < v.max_trips {
+                    let ends = (r.locked.max(1)..=r.jobs.len())
+                        .filter(|&pos| pos == r.jobs.len() || r.jobs[pos] == RELOAD)
+                        .map(NewTrip::After);
+                    let first = (r.locked == 0).then_some(NewTrip::First);
+                    for at in first.into_iter().chain(ends) {
+                        let pos = match at {
+                            NewTrip::First => 0,
+                            NewTrip::After(pos) => pos,
+                        };
+                        if let Some(dd) = new_trip_delta(p, r, j, at, &mut scratch) {
+                            let cost = price(dd, pos);
+                            if cost < best_cost {
+                                best_cost = cost;
+                                best = None;
+                                best_trip = Some((ri, at));
+                            }
+                        }
+                    }
+                }
+                continue;
+            }
             if !compatible(v, job)
                 || v.max_stops.is_some_and(|m| r.jobs.len() >= m)
                 || r.load
@@ -211,6 +309,7 @@ pub(crate) fn recreate(
                     if cost < best_cost {
                         best_cost = cost;
                         best = Some((ri, pos));
+                        best_trip = None;
                     }
                 }
             }
@@ -237,6 +336,7 @@ pub(crate) fn recreate(
                     if cost < best_cost {
                         best_cost = cost;
                         best = None;
+                        best_trip = None;
                         best_new = Some(vt);
                     }
                 }
@@ -260,6 +360,17 @@ pub(crate) fn recreate(
             slot
         } else if let Some((ri, pos)) = best {
             s.routes[ri].jobs.insert(pos, j);
+            ri
+        } else if let Some((ri, at)) = best_trip {
+            let jobs = &mut s.routes[ri].jobs;
+            match at {
+                NewTrip::First => {
+                    jobs.splice(0..0, [j, RELOAD]);
+                }
+                NewTrip::After(pos) => {
+                    jobs.splice(pos..pos, [RELOAD, j]);
+                }
+            }
             ri
         } else {
             s.unassigned.push(j);

@@ -12,7 +12,8 @@
 //!   "vehicle_types": [{"id": "moto", "start": 0, "end": null, "capacity": [18],
 //!                      "shift": [0, 7200], "max_stops": 20, "max_duration": null,
 //!                      "capabilities": ["cold_box"], "fixed_cost": 8000,
-//!                      "cost_per_distance": 2.5, "fare_cap": 40000, "count": null}],
+//!                      "cost_per_distance": 2.5, "fare_cap": 40000, "count": null,
+//!                      "max_trips": 2, "reload_time": 600}],
 //!   "jobs": [{"id": "a", "location": 1, "load": [1], "service": 60,
 //!             "windows": [[0, 3600]], "priority": "urgent", "max_transit": 1800,
 //!             "capabilities": ["cold_box"], "start_site": 0}]
@@ -25,7 +26,7 @@
 //! Times are numbers in one unit (seconds in practice). Capabilities are names; each distinct
 //! name is one bit. Everything but `id`, `start`, `capacity` (vehicles) and `id`, `location`
 //! (jobs) is optional; `end` defaults to `null` (open route), `count` to unlimited,
-//! `windows` to always open, `priority` to `routine`, `load` to zeros.
+//! `max_trips` to 1 (no reloading), `reload_time` to 0, `windows` to always open, `priority` to `routine`, `load` to zeros.
 
 use std::path::Path;
 
@@ -426,6 +427,14 @@ struct JsonVehicle {
     fare_cap: Option<f64>,
     #[serde(default)]
     count: Option<usize>,
+    #[serde(default = "one_trip")]
+    max_trips: usize,
+    #[serde(default)]
+    reload_time: f64,
+}
+
+fn one_trip() -> usize {
+    1
 }
 
 fn one() -> f64 {
@@ -547,6 +556,8 @@ pub fn parse_json(path: &Path, text: &str) -> Result<Instance, PlannerError> {
         t.cost_per_distance = v.cost_per_distance;
         t.fare_cap = v.fare_cap;
         t.count = v.count;
+        t.max_trips = v.max_trips;
+        t.reload_time = v.reload_time;
         vts.push(t);
     }
     let mut jobs = Vec::new();

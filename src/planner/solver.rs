@@ -9,10 +9,10 @@
 use std::time::{Duration, Instant};
 
 use super::PlannerError;
-use super::constraints::{RouteState, explain, first_start, simulate};
+use super::constraints::{RELOAD, RouteState, explain, first_start, simulate, simulate_trips};
 use super::model::{
     CostBreakdown, InitialRoute, Objective, Priority, Problem, Route, Solution, Stop, Summary,
-    Unassigned,
+    Trip, Unassigned,
 };
 use super::operators::{RuinParams, recreate, ruin_strings, sort_removed};
 
@@ -151,7 +151,7 @@ impl State {
         }
         for &r in touched {
             if r < self.routes.len() {
-                for &j in &self.routes[r].jobs {
+                for &j in self.routes[r].jobs.iter().filter(|&&j| j != RELOAD) {
                     self.route_of[j as usize] = r as u32;
                 }
             }
@@ -541,14 +541,15 @@ fn is_metric(p: &Problem) -> bool {
     })
 }
 
-/// A lower bound on the number of routes: total load over the largest capacity, per dimension.
+/// A lower bound on the number of routes: total load over the largest capacity a vehicle
+/// carries in all its trips, per dimension.
 fn vehicle_lower_bound(p: &Problem) -> usize {
     let mut lb = usize::from(!p.jobs.is_empty());
     for d in 0..p.dims {
         let cap = p
             .vehicle_types
             .iter()
-            .map(|v| v.capacity[d])
+            .map(|v| v.capacity[d].saturating_mul(i64::try_from(v.max_trips).unwrap_or(i64::MAX)))
             .max()
             .unwrap_or(0);
         let tot: i64 = p.jobs.iter().map(|j| j.load[d]).sum();
@@ -595,6 +596,7 @@ fn fleet_minimise(
                 return;
             };
             let r = &mut work.routes[victim];
+            r.jobs.retain(|&j| j != RELOAD);
             for &j in &r.jobs {
                 work.route_of[j as usize] = u32::MAX;
             }
@@ -692,17 +694,67 @@ fn rebuild_usual_routes(
 pub(crate) fn to_solution(p: &Problem, s: &State) -> Solution {
     let c = &p.costs;
     let mut routes = Vec::new();
+    let mut deps = Vec::new();
     for r in s.routes.iter().filter(|r| !r.is_empty()) {
         let v = &p.vehicle_types[r.vt];
-        let sim = simulate(p, r.vt, &r.jobs, None);
-        let departure = sim.map_or(v.shift.start, |x| x.departure);
-        let mut load = r.load.clone();
+        let departure = if v.max_trips > 1 {
+            simulate_trips(p, r.vt, &r.jobs, &mut deps).map_or(v.shift.start, |x| x.departure)
+        } else {
+            let sim = simulate(p, r.vt, &r.jobs, None);
+            sim.map_or(v.shift.start, |x| x.departure)
+        };
+        // Per trip: its jobs and their summed load.
+        let pieces: Vec<&[u32]> = r.jobs.split(|&j| j == RELOAD).collect();
+        let trip_load = |piece: &[u32]| {
+            let mut l = vec![0i64; p.dims];
+            for &j in piece {
+                for (a, d) in l.iter_mut().zip(&p.jobs[j as usize].load) {
+                    *a += d;
+                }
+            }
+            l
+        };
+        let mut trips: Vec<Trip> = Vec::with_capacity(pieces.len());
+        let mut load = trip_load(pieces[0]);
         let load_start = load.clone();
         let mut t = departure;
         let mut prev = v.start;
         let mut stops = Vec::with_capacity(r.jobs.len());
         let mut distance = 0.0;
+        trips.push(Trip {
+            departure,
+            first_stop: 0,
+            stops: pieces[0].len(),
+            load: load.clone(),
+            reload_arrival: None,
+        });
         for &j in &r.jobs {
+            if j == RELOAD {
+                distance += c.distance(prev, v.start);
+                let back = t + c.time(prev, v.start);
+                let k = trips.len();
+                // The departure the simulation chose; if the route were infeasible (never for
+                // a search result), leave once reloaded.
+                let dep = deps
+                    .get(k)
+                    .copied()
+                    .unwrap_or(back + v.reload_time)
+                    .max(back + v.reload_time);
+                if let Some(last) = trips.last_mut() {
+                    last.reload_arrival = Some(back);
+                }
+                load = trip_load(pieces[k]);
+                trips.push(Trip {
+                    departure: dep,
+                    first_stop: stops.len(),
+                    stops: pieces[k].len(),
+                    load: load.clone(),
+                    reload_arrival: None,
+                });
+                t = dep;
+                prev = v.start;
+                continue;
+            }
             let job = &p.jobs[j as usize];
             let arrival = t + c.time(prev, job.location);
             distance += c.distance(prev, job.location);
@@ -734,6 +786,7 @@ pub(crate) fn to_solution(p: &Problem, s: &State) -> Solution {
             departure,
             load_start,
             stops,
+            trips,
             end_arrival,
             distance,
             duration: end - departure,
