@@ -13,31 +13,7 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 
 use crate::support::*;
-
-const TOWN: &str = "fixtures/roads/banyuwangi-town.osm";
-
-/// Run a test body on SQLite and PostgreSQL, with the demo town's roads loaded.
-macro_rules! with_town {
-    ($(async fn $name:ident($app:ident) $body:block)*) => {
-        $(mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            async fn run($app: TestApp) $body
-
-            #[tokio::test]
-            async fn sqlite() {
-                run(TestApp::spawn_with(Backend::Sqlite, TOWN).await.unwrap()).await
-            }
-
-            #[tokio::test]
-            async fn postgres() {
-                if let Some(app) = TestApp::spawn_with(Backend::Postgres, TOWN).await {
-                    run(app).await
-                }
-            }
-        })*
-    };
-}
+use crate::with_town;
 
 /// A partner endpoint on loopback: answers offers from a script, records every request.
 #[derive(Default)]

@@ -11,30 +11,7 @@ use crate::dispatch::{
     deliver_all, job, mock_partner, order_status, partner, pharmacy_with_orders, plan,
 };
 use crate::support::*;
-
-const TOWN: &str = "fixtures/roads/banyuwangi-town.osm";
-
-macro_rules! with_town {
-    ($(async fn $name:ident($app:ident) $body:block)*) => {
-        $(mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            async fn run($app: TestApp) $body
-
-            #[tokio::test]
-            async fn sqlite() {
-                run(TestApp::spawn_with(Backend::Sqlite, TOWN).await.unwrap()).await
-            }
-
-            #[tokio::test]
-            async fn postgres() {
-                if let Some(app) = TestApp::spawn_with(Backend::Postgres, TOWN).await {
-                    run(app).await
-                }
-            }
-        })*
-    };
-}
+use crate::with_town;
 
 async fn own_fleet(app: &TestApp, rank: i64) -> String {
     let r = app

@@ -51,30 +51,7 @@ async fn run_bookings(app: &TestApp, at: chrono::DateTime<Utc>) -> usize {
         .unwrap()
 }
 use crate::support::*;
-
-const TOWN: &str = "fixtures/roads/banyuwangi-town.osm";
-
-macro_rules! with_town {
-    ($(async fn $name:ident($app:ident) $body:block)*) => {
-        $(mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            async fn run($app: TestApp) $body
-
-            #[tokio::test]
-            async fn sqlite() {
-                run(TestApp::spawn_with(Backend::Sqlite, TOWN).await.unwrap()).await
-            }
-
-            #[tokio::test]
-            async fn postgres() {
-                if let Some(app) = TestApp::spawn_with(Backend::Postgres, TOWN).await {
-                    run(app).await
-                }
-            }
-        })*
-    };
-}
+use crate::with_town;
 
 async fn invoice(app: &TestApp, partner: &str, month: &str) -> Value {
     let r = app

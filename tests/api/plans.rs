@@ -5,8 +5,7 @@ use std::collections::{HashMap, HashSet};
 use serde_json::json;
 
 use crate::support::*;
-
-const TOWN: &str = "fixtures/roads/banyuwangi-town.osm";
+use crate::with_town;
 
 #[tokio::test]
 async fn without_a_road_network_planning_says_so() {
@@ -470,21 +469,6 @@ async fn standing_routes_are_kept_moved_with_reasons_and_sealed(app: TestApp) {
     );
 }
 
-#[tokio::test]
-async fn standing_routes_sqlite() {
-    standing_routes_are_kept_moved_with_reasons_and_sealed(
-        TestApp::spawn_with(Backend::Sqlite, TOWN).await.unwrap(),
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn standing_routes_postgres() {
-    if let Some(app) = TestApp::spawn_with(Backend::Postgres, TOWN).await {
-        standing_routes_are_kept_moved_with_reasons_and_sealed(app).await;
-    }
-}
-
 /// A partner with two couriers free: the plan makes two routes at most and says, for every
 /// order left out, whose couriers are busy; urgent orders go first.
 async fn a_partner_limit_caps_the_routes_and_explains_the_rest(app: TestApp) {
@@ -573,21 +557,6 @@ async fn a_partner_limit_caps_the_routes_and_explains_the_rest(app: TestApp) {
     assert_eq!(after.as_array().unwrap().len(), 1);
 }
 
-#[tokio::test]
-async fn partner_limit_sqlite() {
-    a_partner_limit_caps_the_routes_and_explains_the_rest(
-        TestApp::spawn_with(Backend::Sqlite, TOWN).await.unwrap(),
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn partner_limit_postgres() {
-    if let Some(app) = TestApp::spawn_with(Backend::Postgres, TOWN).await {
-        a_partner_limit_caps_the_routes_and_explains_the_rest(app).await;
-    }
-}
-
 /// A kitchen with our own two couriers of five tins each, working that day, and a third who
 /// does not work on Tuesdays: ten meals ride, the other four are explained.
 async fn our_couriers_are_the_kitchens_supply(app: TestApp) {
@@ -652,15 +621,16 @@ async fn our_couriers_are_the_kitchens_supply(app: TestApp) {
     );
 }
 
-#[tokio::test]
-async fn own_fleet_supply_sqlite() {
-    our_couriers_are_the_kitchens_supply(TestApp::spawn_with(Backend::Sqlite, TOWN).await.unwrap())
-        .await;
-}
+with_town! {
+    async fn standing_routes(app) {
+        standing_routes_are_kept_moved_with_reasons_and_sealed(app).await
+    }
 
-#[tokio::test]
-async fn own_fleet_supply_postgres() {
-    if let Some(app) = TestApp::spawn_with(Backend::Postgres, TOWN).await {
-        our_couriers_are_the_kitchens_supply(app).await;
+    async fn partner_limit(app) {
+        a_partner_limit_caps_the_routes_and_explains_the_rest(app).await
+    }
+
+    async fn own_fleet_supply(app) {
+        our_couriers_are_the_kitchens_supply(app).await
     }
 }

@@ -254,3 +254,36 @@ macro_rules! on_both_backends {
         })*
     };
 }
+
+/// The demo town's road network, for tests that plan.
+pub const TOWN: &str = "fixtures/roads/banyuwangi-town.osm";
+
+/// Run a test body on SQLite and on PostgreSQL, with the demo town's roads loaded.
+#[macro_export]
+macro_rules! with_town {
+    ($(async fn $name:ident($app:ident) $body:block)*) => {
+        $(mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run($app: $crate::support::TestApp) $body
+
+            #[tokio::test]
+            async fn sqlite() {
+                run($crate::support::TestApp::spawn_with(
+                    $crate::support::Backend::Sqlite,
+                    $crate::support::TOWN,
+                ).await.unwrap()).await
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(app) = $crate::support::TestApp::spawn_with(
+                    $crate::support::Backend::Postgres,
+                    $crate::support::TOWN,
+                ).await {
+                    run(app).await
+                }
+            }
+        })*
+    };
+}
