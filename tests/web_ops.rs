@@ -611,6 +611,42 @@ async fn staff_see_a_kitchens_standing_routes_and_seal_one(app) {
 }
 
 on_both_backends! {
+async fn an_admin_adds_our_own_fleet_and_a_booking_api_partner_through_the_form(app) {
+    user(&app, "root", "admin", None).await;
+    let mut b = Browser::new(&app.base);
+    assert_eq!(b.login("root", PASSWORD).await.status, 303);
+    let page = b.get("/admin/partners").await;
+    assert!(page.text.contains("id=\"p-kind\"") && page.text.contains("own_fleet"));
+    let token = csrf_of(&page.text);
+    let common = |name: &'static str, kind: &'static str, stops: &'static str| {
+        vec![("name", name), ("kind", kind), ("rank", "1"), ("offer_timeout_s", "120"),
+             ("max_stops", stops), ("capacity", "10"), ("base_idr", "0"), ("per_km_idr", "0"),
+             ("cap_idr", "")]
+    };
+    // A booking API takes one stop per job: refused beside the field, nothing stored.
+    let mut bad = common("Kurir Kilat", "booking_api", "3");
+    bad.extend([("_csrf", token.as_str()), ("webhook_url", "http://127.0.0.1:9/api")]);
+    let r = b.post("/admin/partners", &bad).await;
+    assert_eq!(r.status, 422);
+    assert!(r.text.contains("id=\"p-stops-err\""), "{}", r.text);
+    let mut bad_kind = common("Kurir Aneh", "pigeon", "1");
+    bad_kind.push(("_csrf", token.as_str()));
+    assert_eq!(b.post("/admin/partners", &bad_kind).await.status, 422);
+    assert!(app.dispatch.store().partners().await.unwrap().is_empty());
+    // Our own couriers need no URL; the concurrent-jobs limit is kept.
+    let mut own = common("Armada Rantang Kasih", "own_fleet", "20");
+    own.extend([("_csrf", token.as_str()), ("webhook_url", ""), ("max_concurrent_jobs", "3")]);
+    let r = b.post("/admin/partners", &own).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let partners = app.dispatch.store().partners().await.unwrap();
+    assert_eq!(partners.len(), 1);
+    assert_eq!(partners[0].kind, antar::domain::PartnerKind::OwnFleet);
+    assert_eq!(partners[0].webhook_url, None);
+    assert_eq!(partners[0].capabilities.max_concurrent_jobs, Some(3));
+}
+}
+
+on_both_backends! {
 async fn pages_are_gzipped_for_clients_that_ask_and_live_events_are_not(app) {
     user(&app, "sari", "social_worker", None).await;
     let mut b = Browser::new(&app.base);

@@ -21,7 +21,7 @@ use crate::dispatch::{DispatchError, FieldError};
 use crate::domain::records::{Capabilities, FareModel, Partner, Site};
 use crate::domain::site::OpeningHours;
 use crate::domain::time::{local_to_utc, parse_tz};
-use crate::domain::{LatLon, PartnerId, Phone, Role, SiteId, SiteKind, TokenId};
+use crate::domain::{LatLon, PartnerId, PartnerKind, Phone, Role, SiteId, SiteKind, TokenId};
 use crate::store::audit::AuditFilter;
 
 /// Audit entries per page.
@@ -442,7 +442,11 @@ pub struct PartnerForm {
     #[serde(default)]
     name: String,
     #[serde(default)]
+    kind: String,
+    #[serde(default)]
     webhook_url: String,
+    #[serde(default)]
+    max_concurrent_jobs: String,
     #[serde(default)]
     rank: String,
     #[serde(default)]
@@ -468,6 +472,7 @@ pub struct PartnerForm {
 impl PartnerForm {
     fn new_default() -> Self {
         Self {
+            kind: "webhook".into(),
             rank: "100".into(),
             offer_timeout_s: "120".into(),
             max_stops: "8".into(),
@@ -483,7 +488,13 @@ impl PartnerForm {
         Self {
             _csrf: String::new(),
             name: p.name.clone(),
+            kind: p.kind.as_str().into(),
             webhook_url: p.webhook_url.clone().unwrap_or_default(),
+            max_concurrent_jobs: p
+                .capabilities
+                .max_concurrent_jobs
+                .map(|m| m.to_string())
+                .unwrap_or_default(),
             rank: p.rank.to_string(),
             offer_timeout_s: p.offer_timeout_s.to_string(),
             max_stops: p.capabilities.max_stops.to_string(),
@@ -507,14 +518,43 @@ impl PartnerForm {
                 "nama wajib diisi / a name is required",
             ));
         }
+        // The kind is chosen once, when the partner is created.
+        let kind = match old {
+            Some(o) => o.kind,
+            None if self.kind.trim().is_empty() => PartnerKind::Webhook,
+            None => self.kind.trim().parse().unwrap_or_else(|_| {
+                errors.push(FieldError::new(
+                    "kind",
+                    "invalid_value",
+                    "pilih jenis mitra / choose a partner kind",
+                ));
+                PartnerKind::Webhook
+            }),
+        };
         let url = self.webhook_url.trim().to_owned();
-        if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 10 {
-            errors.push(FieldError::new(
-                "webhook_url",
-                "invalid_url",
-                "isi alamat http(s) / give an http(s) URL",
-            ));
-        }
+        let url = if kind == PartnerKind::OwnFleet && url.is_empty() {
+            None
+        } else {
+            if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 10 {
+                errors.push(FieldError::new(
+                    "webhook_url",
+                    "invalid_url",
+                    "isi alamat http(s) / give an http(s) URL",
+                ));
+            }
+            Some(url)
+        };
+        let limit = match opt(&self.max_concurrent_jobs) {
+            None => Some(None),
+            Some(m) => number(
+                &mut errors,
+                "max_concurrent_jobs",
+                &m,
+                1u32..=100_000,
+                "1..100000",
+            )
+            .map(Some),
+        };
         let rank = number(
             &mut errors,
             "rank",
@@ -557,13 +597,20 @@ impl PartnerForm {
             0u32..=10_000_000,
             "0..10000000",
         );
+        if kind == PartnerKind::BookingApi && max_stops.is_some_and(|m| m != 1) {
+            errors.push(FieldError::new(
+                "max_stops",
+                "out_of_range",
+                "API pemesanan: satu titik per pekerjaan / a booking API takes one stop per job",
+            ));
+        }
         let cap = match opt(&self.cap_idr) {
             None => Some(None),
             Some(c) => {
                 number(&mut errors, "cap_idr", &c, 0u32..=10_000_000, "0..10000000").map(Some)
             }
         };
-        match (rank, timeout, max_stops, capacity, base, per_km, cap) {
+        match (rank, timeout, max_stops, capacity, base, per_km, cap, limit) {
             (
                 Some(rank),
                 Some(timeout),
@@ -572,18 +619,18 @@ impl PartnerForm {
                 Some(base),
                 Some(per_km),
                 Some(cap),
+                Some(limit),
             ) if errors.is_empty() => Ok(Partner {
                 id,
                 name,
-                kind: old.map_or(crate::domain::PartnerKind::Webhook, |o| o.kind),
-                webhook_url: Some(url),
+                kind,
+                webhook_url: url,
                 capabilities: Capabilities {
                     max_stops,
                     capacity,
                     cold_box: self.cold_box.is_some(),
                     controlled_handover: self.controlled_handover.is_some(),
-                    // Not on the form: an edit keeps the stored limit.
-                    max_concurrent_jobs: old.and_then(|o| o.capabilities.max_concurrent_jobs),
+                    max_concurrent_jobs: limit,
                 },
                 fare: FareModel {
                     base_idr: base,
@@ -603,7 +650,15 @@ impl PartnerForm {
 fn partner_fields(l: Lang, f: &PartnerForm, errors: &[FieldError], create: bool) -> Markup {
     html! {
         (input(errors, "p-name", "name", l.t("Nama", "Name"), "text", &f.name))
-        (input(errors, "p-url", "webhook_url", l.t("Alamat webhook", "Webhook URL"), "url", &f.webhook_url))
+        @if create {
+            (select(errors, "p-kind", "kind", l.t("Jenis", "Kind"), &[
+                ("webhook".to_owned(), l.t("Webhook (kontrak antar)", "Webhook (antar's contract)").to_owned()),
+                ("own_fleet".to_owned(), l.t("Kurir sendiri", "Our own couriers").to_owned()),
+                ("booking_api".to_owned(), l.t("API pemesanan kurir", "Courier booking API").to_owned()),
+            ], &f.kind))
+        }
+        (input(errors, "p-url", "webhook_url", l.t("Alamat webhook / API (kosong untuk kurir sendiri)", "Webhook / API URL (empty for our own couriers)"), "url", &f.webhook_url))
+        (input(errors, "p-limit", "max_concurrent_jobs", l.t("Pekerjaan sekaligus paling banyak (boleh kosong)", "Most jobs at once (optional)"), "number", &f.max_concurrent_jobs))
         (input(errors, "p-rank", "rank", l.t("Urutan (kecil ditawari dulu)", "Rank (lower is offered first)"), "number", &f.rank))
         (input(errors, "p-timeout", "offer_timeout_s", l.t("Batas jawab tawaran (detik)", "Offer timeout (seconds)"), "number", &f.offer_timeout_s))
         (input(errors, "p-stops", "max_stops", l.t("Titik per pekerjaan", "Stops per job"), "number", &f.max_stops))
