@@ -58,6 +58,8 @@ pub struct DeliveryRow {
     pub location: Option<LatLon>,
     /// The job of the live stop, when planned.
     pub job_id: Option<uuid::Uuid>,
+    /// The courier brought yesterday's tin back at this stop.
+    pub tin_returned: bool,
 }
 
 /// Filters for [`Store::day_deliveries`].
@@ -104,6 +106,7 @@ fn delivery_from_row(r: &AnyRow) -> Result<DeliveryRow> {
             .opt_text("job_id")?
             .map(|s| parse_col("job_id", &s))
             .transpose()?,
+        tin_returned: r.opt_text("tin_returned_at")?.is_some(),
     })
 }
 
@@ -215,7 +218,8 @@ impl Store {
     pub async fn day_deliveries(&self, f: &DeliveryFilter) -> Result<Vec<DeliveryRow>> {
         let sql = "SELECT o.id, o.kind, o.status, o.site_id, si.name AS site_name, o.recipient_name, \
              r.village, o.meal_name, o.window_start, o.window_end, st.eta, st.status AS stop_status, \
-             st.fail_reason, p.name AS partner_name, j.courier, o.lat, o.lon, st.job_id \
+             st.fail_reason, p.name AS partner_name, j.courier, o.lat, o.lon, st.job_id, \
+             st.tin_returned_at \
              FROM orders o \
              JOIN sites si ON si.id = o.site_id \
              LEFT JOIN recipients r ON r.id = o.recipient_id \

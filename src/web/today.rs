@@ -315,6 +315,9 @@ fn live_fragment(staff: &Staff, data: &Data) -> Markup {
                                 td class={ "s-" (r.status.as_str()) } {
                                     (l.kind(r.kind)) ": " (l.order_status(r.status))
                                     @if let Some(f) = &r.fail_reason { " (" (l.reason(f)) ")" }
+                                    @if r.tin_returned {
+                                        " · " span.tin { (l.t("rantang kembali", "tin returned")) }
+                                    }
                                 }
                             }
                         }

@@ -357,6 +357,18 @@ with_town! {
         let events = app.dispatch.store().job_events(job_id.parse().unwrap()).await.unwrap();
         let kinds: Vec<&str> = events.iter().map(|(_, t, _)| t.as_str()).collect();
         assert_eq!(kinds, ["courier.tin_returned", "stop.failed"]);
+        // Staff see the returned tin with the delivery.
+        let rows = app
+            .dispatch
+            .store()
+            .day_deliveries(&antar::store::web::DeliveryFilter {
+                limit: 100,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 1);
+        assert!(rows[0].tin_returned);
     }
 }
 
