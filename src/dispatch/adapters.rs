@@ -86,9 +86,19 @@ impl Dispatch {
             }
             PartnerKind::OwnFleet => {
                 let couriers = store::couriers::site_couriers_in(&mut *conn, job.site_id).await?;
+                // The planner may have given the job to a courier riding several trips: they
+                // take it even while their earlier trip is under way.
+                let planned = store::couriers::job_courier_in(&mut *conn, job.id).await?;
                 let mut why = Vec::new();
-                let mut chosen = None;
-                for (c, busy) in couriers {
+                let mut chosen = couriers
+                    .iter()
+                    .find(|(c, _)| {
+                        Some(c.id) == planned
+                            && c.works_at(job.departure, self.tz)
+                            && c.unfit_for(ctx.stops.len(), job.load).is_none()
+                    })
+                    .map(|(c, _)| c.clone());
+                for (c, busy) in couriers.into_iter().filter(|_| chosen.is_none()) {
                     if busy > 0 {
                         why.push(format!("{} is on another job", c.name));
                     } else if !c.works_at(job.departure, self.tz) {
@@ -101,6 +111,9 @@ impl Dispatch {
                     }
                 }
                 let Some(courier) = chosen else {
+                    if planned.is_some() {
+                        store::couriers::set_job_courier(&mut *conn, job.id, None).await?;
+                    }
                     let reason = no_courier_reason(&why);
                     self.record_declined_offer(conn, job, partner, &reason, ctx.now)
                         .await?;

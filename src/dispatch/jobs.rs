@@ -390,7 +390,7 @@ impl Dispatch {
                 updated_at: now,
             };
             refresh_needs(&mut job, &kept);
-            job_rows.push((job, kept));
+            job_rows.push((job, kept, route.courier));
         }
         sj::insert_plan(
             &mut tx,
@@ -412,8 +412,15 @@ impl Dispatch {
             },
         )
         .await?;
-        for (mut job, kept) in job_rows {
+        // Jobs the planner gave to one of our couriers are offered first, so a job planned for
+        // any courier does not take a courier the plan has a trip for.
+        job_rows.sort_by_key(|(_, _, courier)| courier.is_none());
+        for (mut job, kept, courier) in job_rows {
             sj::insert_job(&mut tx, &job).await?;
+            // The courier the planner gave the route to (own fleet): the fleet assigns them.
+            if courier.is_some() {
+                store::couriers::set_job_courier(&mut tx, job.id, courier).await?;
+            }
             let stops: Vec<StopRow> = kept.iter().map(|(s, _)| s.clone()).collect();
             sj::insert_stops(&mut tx, &stops).await?;
             if self

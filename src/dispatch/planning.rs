@@ -62,6 +62,12 @@ const PROMISE_MARGIN_S: f64 = 10.0 * 60.0;
 /// welfare check, so a route changes only for a real saving or a window it could not keep.
 pub const MOVE_PENALTY_IDR: f64 = 4_000.0;
 
+/// Trips one of our own couriers may ride in a shift: back to the kitchen to reload between.
+pub const OWN_FLEET_TRIPS: usize = 2;
+
+/// Time to reload at the site between two trips, seconds.
+pub const RELOAD_S: f64 = 10.0 * 60.0;
+
 /// What visiting a meal stop in another place of its usual route costs (rupiah).
 pub const REORDER_PENALTY_IDR: f64 = 1_000.0;
 
@@ -115,6 +121,10 @@ pub struct PlannedRoute {
     pub geometry: Vec<LatLon>,
     /// The standing route this route continues, if any.
     pub standing_route: Option<uuid::Uuid>,
+    /// Our own courier the planner gave the route to (own fleet), if any.
+    pub courier: Option<crate::domain::CourierId>,
+    /// Which of the courier's trips this is (0 for the first; later ones leave after a reload).
+    pub trip: usize,
 }
 
 /// An order the plan leaves out, with a reason a person can read.
@@ -492,6 +502,8 @@ fn plan_blocking(
         .collect();
     let mut vehicles = Vec::new();
     let mut site_of_vehicle = Vec::new();
+    // Our own courier each vehicle stands for (own fleet), if any.
+    let mut courier_of_vehicle: Vec<Option<crate::domain::CourierId>> = Vec::new();
     let mut site_points: Vec<(&SiteId, &usize)> = site_point.iter().collect();
     site_points.sort_by_key(|(_, p)| **p);
     // One vehicle type per site and partner; a partner with a limit is one fleet group over
@@ -530,6 +542,7 @@ fn plan_blocking(
             let Some(couriers) = &fleet.couriers else {
                 vehicles.push(v);
                 site_of_vehicle.push(*site_id);
+                courier_of_vehicle.push(None);
                 continue;
             };
             let working: Vec<_> = couriers
@@ -564,8 +577,12 @@ fn plan_blocking(
                 };
                 one.count = Some(1);
                 one.group = Some(g);
+                // Our couriers ride back to the kitchen and reload for a second round.
+                one.max_trips = OWN_FLEET_TRIPS;
+                one.reload_time = RELOAD_S;
                 vehicles.push(one);
                 site_of_vehicle.push(*site_id);
+                courier_of_vehicle.push(Some(c.id));
             }
         }
         if vehicles.len() > first {
@@ -583,6 +600,8 @@ fn plan_blocking(
             vehicles.push(one);
             site_of_vehicle.push(site_id);
             standing_of_vehicle.push(Some(sr));
+            // Any free courier of the site may ride a standing route.
+            courier_of_vehicle.push(None);
         }
     }
     let usual = usual_places(&planned, &standing_of_vehicle);
@@ -646,31 +665,26 @@ fn plan_blocking(
     let solve_ms = t.elapsed().as_millis();
     for r in &solution.routes {
         let site_id = site_of_vehicle[r.vehicle_type];
-        let start = points[problem.vehicle_types()[r.vehicle_type].start];
-        let mut geometry = vec![start];
-        let mut prev = start;
+        let vehicle = &problem.vehicle_types()[r.vehicle_type];
+        let start = points[vehicle.start];
         let mut stops = Vec::with_capacity(r.stops.len());
         for s in &r.stops {
             let (o, _, _) = planned[s.job];
-            let loc = o.location.unwrap_or(prev);
-            if let Ok(leg) = roads.route(prev, loc) {
-                geometry.extend(leg.geometry.into_iter().skip(1));
-            }
-            prev = loc;
             stops.push(PlannedStop {
                 order_id: o.id,
                 kind: o.kind,
-                location: loc,
+                location: o.location.unwrap_or(start),
                 eta: at(t0, s.arrival),
                 departure: at(t0, s.departure),
             });
         }
         // The solver leaves as late as the windows allow. Couriers should leave as early as
         // they can: at the first window's opening (meals) or once every parcel is ready
-        // (medicine), never before the lead time. Leaving early keeps every window (no arrival
-        // moves before its window opens) and leaves slack for slow doors and urgent insertions.
-        let mut departure = at(t0, r.departure);
-        let mut shift = departure - at(t0, earliest);
+        // (medicine), never before the lead time or their shift. Leaving early keeps every
+        // window (no arrival moves before its window opens) and leaves slack for slow doors and
+        // urgent insertions. A courier riding several trips moves all of them alike.
+        let departure = at(t0, r.departure);
+        let mut shift = departure - at(t0, vehicle.shift.start.max(earliest));
         for (s, p) in r.stops.iter().zip(&stops) {
             let (o, _, _) = planned[s.job];
             shift = shift.min(p.eta - o.window.start());
@@ -678,24 +692,46 @@ fn plan_blocking(
                 shift = shift.min(departure - o.window.start());
             }
         }
-        if shift > chrono::Duration::zero() {
-            departure -= shift;
-            for s in &mut stops {
-                s.eta -= shift;
-                s.departure -= shift;
-            }
+        let shift = shift.max(chrono::Duration::zero());
+        for s in &mut stops {
+            s.eta -= shift;
+            s.departure -= shift;
         }
         preview.cost_idr += r.cost.total;
-        preview.routes.push(PlannedRoute {
-            site_id,
-            departure,
-            stops,
-            distance_m: r.distance,
-            duration_s: r.duration,
-            fare_idr: r.cost.total,
-            geometry,
-            standing_route: standing_of_vehicle[r.vehicle_type].map(|s| s.id),
-        });
+        // One planned route per trip: each becomes a job of its own (the courier reloads at the
+        // site in between), with its share of the route's distance and fare.
+        let n = r.stops.len().max(1) as f64;
+        for (k, trip) in r.trips.iter().enumerate() {
+            let trip_stops: Vec<PlannedStop> =
+                stops[trip.first_stop..trip.first_stop + trip.stops].to_vec();
+            let mut geometry = vec![start];
+            let mut prev = start;
+            for st in &trip_stops {
+                if let Ok(leg) = roads.route(prev, st.location) {
+                    geometry.extend(leg.geometry.into_iter().skip(1));
+                }
+                prev = st.location;
+            }
+            let share = trip.stops as f64 / n;
+            let trip_departure = if k == 0 {
+                departure - shift
+            } else {
+                at(t0, trip.departure) - shift
+            };
+            let last = trip_stops.last().map_or(trip_departure, |s| s.departure);
+            preview.routes.push(PlannedRoute {
+                site_id,
+                departure: trip_departure,
+                distance_m: r.distance * share,
+                duration_s: (last - trip_departure).num_milliseconds() as f64 / 1000.0,
+                fare_idr: r.cost.total * share,
+                geometry,
+                standing_route: standing_of_vehicle[r.vehicle_type].map(|s| s.id),
+                courier: courier_of_vehicle[r.vehicle_type],
+                trip: k,
+                stops: trip_stops,
+            });
+        }
     }
     explain_changes(
         &problem,

@@ -161,7 +161,7 @@ with_town! {
         // partner gets the offer.
         let pharmacist_orders = {
             let mut ids = Vec::new();
-            for i in 0..3 {
+            for i in 0..5 {
                 let mut pr = prescription(&format!("Sumarni {i}"));
                 pr["patient"]["location"] = json!({"lat": -8.216 + 0.002 * i as f64, "lon": 114.356});
                 pr["ready_at"] = json!("2031-03-04T02:00:00Z");
@@ -172,8 +172,8 @@ with_town! {
             }
             ids
         };
-        // The plan sees our free couriers: it may give Aan the two stops he can carry, and the
-        // job he cannot take is declined by the fleet and offered on.
+        // The plan sees our free couriers: it may give Aan what he can carry in two trips of
+        // two, and the job he cannot take is declined by the fleet and offered on.
         let p2 = plan(&app).await;
         let mut declined = None;
         for id in p2["job_ids"].as_array().unwrap() {

@@ -557,8 +557,8 @@ async fn a_partner_limit_caps_the_routes_and_explains_the_rest(app: TestApp) {
     assert_eq!(after.as_array().unwrap().len(), 1);
 }
 
-/// A kitchen with our own two couriers of five tins each, working that day, and a third who
-/// does not work on Tuesdays: ten meals ride, the other four are explained.
+/// A kitchen with our own two couriers of five tins each riding two trips, working that day,
+/// and a third who does not work on Tuesdays: twenty meals ride, the other four are explained.
 async fn our_couriers_are_the_kitchens_supply(app: TestApp) {
     let social = app.token("social_worker", None).await;
     let kitchen = app.site("kitchen", "Warung Bu Tin", -8.22, 114.358).await;
@@ -586,7 +586,7 @@ async fn our_couriers_are_the_kitchens_supply(app: TestApp) {
         let r = app.post("/api/v1/couriers", &app.admin, &b).await;
         assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     }
-    for i in 0..14 {
+    for i in 0..24 {
         let (dlat, dlon) = (0.001 * f64::from(i % 4), 0.001 * f64::from(i / 4));
         enrol_at(
             &app,
@@ -601,7 +601,7 @@ async fn our_couriers_are_the_kitchens_supply(app: TestApp) {
     // 2031-03-04 is a Tuesday.
     let plan = plan_day(&app, &social, "2031-03-04", true).await;
     let routes = plan["routes"].as_array().unwrap();
-    assert_eq!(routes.len(), 2, "{plan}");
+    assert_eq!(routes.len(), 4, "two couriers, two trips each: {plan}");
     for r in routes {
         assert!(
             r["stops"].as_array().unwrap().len() <= 5,
@@ -621,7 +621,77 @@ async fn our_couriers_are_the_kitchens_supply(app: TestApp) {
     );
 }
 
+/// One courier with five tins and eight elders: two trips, both given to that courier, the
+/// second leaving after the first is done and the tins reloaded.
+async fn our_courier_rides_a_second_trip_after_reloading(app: TestApp) {
+    let social = app.token("social_worker", None).await;
+    let kitchen = app.site("kitchen", "Warung Bu Tin", -8.22, 114.358).await;
+    let r = app
+        .post(
+            "/api/v1/admin/partners",
+            &app.admin,
+            &json!({"name": "Armada Rantang Kasih", "kind": "own_fleet", "rank": 1,
+                    "capabilities": {"max_stops": 20, "capacity": 50},
+                    "fare": {"base_idr": 5000, "per_km_idr": 0}}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let r = app
+        .post(
+            "/api/v1/couriers",
+            &app.admin,
+            &json!({"site_id": kitchen, "name": "Pak Slamet", "phone": "0812-3333-4444",
+                    "vehicle": "Honda Supra", "capacity": 5, "max_stops": 8,
+                    "work_start": "08:00", "work_end": "14:00"}),
+        )
+        .await;
+    let courier = body(r).await["id"].as_str().unwrap().to_owned();
+    for i in 0..8 {
+        let (dlat, dlon) = (0.001 * f64::from(i % 4), 0.001 * f64::from(i / 4));
+        enrol_at(
+            &app,
+            &social,
+            &kitchen,
+            &format!("Mbah {i}"),
+            -8.2045 + dlat,
+            114.355 + dlon,
+        )
+        .await;
+    }
+    let plan = plan_day(&app, &social, "2031-03-04", false).await;
+    assert_eq!(plan["unplanned"], json!([]), "{plan}");
+    let jobs = plan["job_ids"].as_array().unwrap();
+    assert_eq!(jobs.len(), 2, "{plan}");
+    let mut trips = Vec::new();
+    for id in jobs {
+        let j = body(
+            app.get(&format!("/api/v1/jobs/{}", id.as_str().unwrap()), &social)
+                .await,
+        )
+        .await;
+        assert_eq!(j["job"]["status"], "courier_assigned", "{j}");
+        assert_eq!(j["job"]["courier"]["courier_id"], courier.as_str(), "{j}");
+        let stops = j["stops"].as_array().unwrap();
+        assert!(stops.len() <= 5);
+        let last_eta = stops
+            .iter()
+            .map(|s| s["eta"].as_str().unwrap().to_owned())
+            .max()
+            .unwrap();
+        trips.push((j["job"]["departure"].as_str().unwrap().to_owned(), last_eta));
+    }
+    trips.sort();
+    assert!(
+        trips[1].0 > trips[0].1,
+        "the second trip leaves after the first trip's last stop: {trips:?}"
+    );
+}
+
 with_town! {
+    async fn second_trip(app) {
+        our_courier_rides_a_second_trip_after_reloading(app).await
+    }
+
     async fn standing_routes(app) {
         standing_routes_are_kept_moved_with_reasons_and_sealed(app).await
     }
