@@ -21,7 +21,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use super::{Dispatch, DispatchError, Result, require};
 use crate::domain::records::{Order, Site};
 use crate::domain::time::local_to_utc;
-use crate::domain::{LatLon, OrderId, OrderKind, OrderStatus, Principal, Role, SiteId};
+use crate::domain::{LatLon, OrderId, OrderKind, OrderStatus, PartnerId, Principal, Role, SiteId};
 use crate::planner::{
     self, Capabilities, Costs, InitialRoute, Job, Objective, Problem, SolveOptions, Stability,
     UsualPlace, VehicleType,
@@ -228,9 +228,23 @@ impl Dispatch {
                 }
             }
         }
+        // A booking API quotes each booking, with surge at busy times: its recent quotes
+        // against our estimates for the same jobs scale its fare (1× to 3×).
+        let mut surge: HashMap<PartnerId, f64> = HashMap::new();
+        let since = crate::clock::now() - chrono::Duration::hours(2);
+        for p in active
+            .iter()
+            .filter(|p| p.kind == crate::domain::PartnerKind::BookingApi)
+        {
+            let (quoted, estimated) = self.store.recent_quotes(p.id, since).await?;
+            if quoted > 0.0 && estimated > 0.0 {
+                surge.insert(p.id, (quoted / estimated).clamp(1.0, 3.0));
+            }
+        }
         Ok(active
             .iter()
             .map(|p| {
+                let k = surge.get(&p.id).copied().unwrap_or(1.0);
                 let mut caps = 0;
                 if p.capabilities.cold_box {
                     caps |= CAP_COLD_BOX;
@@ -245,9 +259,9 @@ impl Dispatch {
                     capacity: i64::from(p.capabilities.capacity),
                     max_stops: p.capabilities.max_stops as usize,
                     capabilities: caps,
-                    base_idr: f64::from(p.fare.base_idr),
-                    per_km_idr: f64::from(p.fare.per_km_idr),
-                    cap_idr: p.fare.cap_idr.map(f64::from),
+                    base_idr: f64::from(p.fare.base_idr) * k,
+                    per_km_idr: f64::from(p.fare.per_km_idr) * k,
+                    cap_idr: p.fare.cap_idr.map(|c| f64::from(c) * k),
                     room: limit.map(|m| (m as usize).saturating_sub(busy)),
                     limit: limit.map(|m| (m, busy)),
                     couriers: (p.kind == crate::domain::PartnerKind::OwnFleet).then(|| own.clone()),

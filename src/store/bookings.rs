@@ -168,6 +168,26 @@ impl Store {
         Ok(out)
     }
 
+    /// What a partner's recent quotes (bookings updated since `since`) added up to, and what
+    /// antar had estimated for the same jobs: `(quoted, estimated)` in rupiah.
+    pub async fn recent_quotes(
+        &self,
+        partner: PartnerId,
+        since: DateTime<Utc>,
+    ) -> Result<(f64, f64)> {
+        let r = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(b.fare_quoted_idr), 0) AS DOUBLE PRECISION) AS quoted, \
+             CAST(COALESCE(SUM(j.fare_idr), 0) AS DOUBLE PRECISION) AS estimated \
+             FROM bookings b JOIN jobs j ON j.id = b.job_id \
+             WHERE b.partner_id = $1 AND b.fare_quoted_idr IS NOT NULL AND b.updated_at >= $2",
+        )
+        .bind(partner.to_string())
+        .bind(ts(since))
+        .fetch_one(self.reader())
+        .await?;
+        Ok((r.float("quoted")?, r.float("estimated")?))
+    }
+
     /// A job's bookings, oldest first.
     pub async fn bookings_of_job(&self, job: Uuid) -> Result<Vec<BookingRow>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(

@@ -687,7 +687,99 @@ async fn our_courier_rides_a_second_trip_after_reloading(app: TestApp) {
     );
 }
 
+/// A booking API's recent quotes at twice our estimate make its next routes cost twice as much
+/// in the plan (surge), so the plan prices what the company will really ask.
+async fn a_booking_apis_surge_prices_its_next_routes(app: TestApp) {
+    let pharmacy = app
+        .site("pharmacy", "RSUD Blambangan", -8.22, 114.358)
+        .await;
+    let pharmacist = app.token("pharmacist", Some(&pharmacy)).await;
+    let r = app
+        .post(
+            "/api/v1/admin/partners",
+            &app.admin,
+            &json!({"name": "Kurir Kilat", "kind": "booking_api", "rank": 1,
+                    "webhook_url": "http://127.0.0.1:9/api",
+                    "capabilities": {"max_stops": 1, "capacity": 4},
+                    "fare": {"base_idr": 8000, "per_km_idr": 2500}}),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let order = |name: &str, lat: f64| {
+        let mut b = prescription(name);
+        b["patient"]["location"] = json!({"lat": lat, "lon": 114.36});
+        b["ready_at"] = json!("2031-03-04T02:00:00Z");
+        b["deliver_by"] = json!("2031-03-04T05:00:00Z");
+        b
+    };
+    let r = app
+        .post(
+            "/api/v1/prescriptions",
+            &pharmacist,
+            &order("Pasien A", -8.21),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let before = body(
+        app.post(
+            "/api/v1/plans",
+            &pharmacist,
+            &json!({"dry_run": true, "date": "2031-03-04", "time_limit_ms": 100}),
+        )
+        .await,
+    )
+    .await;
+    let plain = before["cost_idr"].as_f64().unwrap();
+    // Book it: the company quotes twice the estimate.
+    let stored = body(
+        app.post(
+            "/api/v1/plans",
+            &pharmacist,
+            &json!({"dry_run": false, "date": "2031-03-04", "time_limit_ms": 100}),
+        )
+        .await,
+    )
+    .await;
+    let job: uuid::Uuid = stored["job_ids"][0].as_str().unwrap().parse().unwrap();
+    let store = app.dispatch.store();
+    let (j, _) = store.job(job).await.unwrap();
+    let mut booking = store.bookings_of_job(job).await.unwrap().remove(0);
+    booking.fare_quoted_idr = Some((j.fare_idr * 2.0).round() as i64);
+    let mut tx = store.begin().await.unwrap();
+    antar::store::bookings::update_booking(&mut tx, &booking, chrono::Utc::now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    // The same trip again: priced at the surge.
+    let r = app
+        .post(
+            "/api/v1/prescriptions",
+            &pharmacist,
+            &order("Pasien B", -8.21),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let after = body(
+        app.post(
+            "/api/v1/plans",
+            &pharmacist,
+            &json!({"dry_run": true, "date": "2031-03-04", "time_limit_ms": 100}),
+        )
+        .await,
+    )
+    .await;
+    let surged = after["cost_idr"].as_f64().unwrap();
+    assert!(
+        (surged - 2.0 * plain).abs() <= 2.0,
+        "plain {plain}, after a quote at twice the estimate {surged}"
+    );
+}
+
 with_town! {
+    async fn booking_surge(app) {
+        a_booking_apis_surge_prices_its_next_routes(app).await
+    }
+
     async fn second_trip(app) {
         our_courier_rides_a_second_trip_after_reloading(app).await
     }
