@@ -60,6 +60,8 @@ pub struct DeliveryRow {
     pub job_id: Option<uuid::Uuid>,
     /// The courier brought yesterday's tin back at this stop.
     pub tin_returned: bool,
+    /// What the courier wrote at this stop, if anything.
+    pub courier_note: Option<String>,
 }
 
 /// Filters for [`Store::day_deliveries`].
@@ -107,6 +109,7 @@ fn delivery_from_row(r: &AnyRow) -> Result<DeliveryRow> {
             .map(|s| parse_col("job_id", &s))
             .transpose()?,
         tin_returned: r.opt_text("tin_returned_at")?.is_some(),
+        courier_note: r.opt_text("stop_note")?.filter(|n| !n.trim().is_empty()),
     })
 }
 
@@ -219,7 +222,7 @@ impl Store {
         let sql = "SELECT o.id, o.kind, o.status, o.site_id, si.name AS site_name, o.recipient_name, \
              r.village, o.meal_name, o.window_start, o.window_end, st.eta, st.status AS stop_status, \
              st.fail_reason, p.name AS partner_name, j.courier, o.lat, o.lon, st.job_id, \
-             st.tin_returned_at \
+             st.tin_returned_at, st.note AS stop_note \
              FROM orders o \
              JOIN sites si ON si.id = o.site_id \
              LEFT JOIN recipients r ON r.id = o.recipient_id \

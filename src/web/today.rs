@@ -318,6 +318,9 @@ fn live_fragment(staff: &Staff, data: &Data) -> Markup {
                                     @if r.tin_returned {
                                         " · " span.tin { (l.t("rantang kembali", "tin returned")) }
                                     }
+                                    @if let Some(n) = &r.courier_note {
+                                        br; small.courier-note { (l.t("Catatan kurir: ", "Courier's note: ")) (n) }
+                                    }
                                 }
                             }
                         }

@@ -369,6 +369,7 @@ with_town! {
             .unwrap();
         assert_eq!(rows.len(), 1);
         assert!(rows[0].tin_returned);
+        assert_eq!(rows[0].courier_note.as_deref(), Some("Sakit, perlu perhatian: Demam, sendirian"));
     }
 }
 
