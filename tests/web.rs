@@ -440,34 +440,8 @@ async fn staff_submit_a_prescription_and_acknowledge_an_alert_in_a_real_browser(
     let driver = start_driver(&driver);
     let c = browser(&driver, &chromium).await;
 
-    let sign_in = |login: &'static str| {
-        let c = c.clone();
-        let base = app.base.clone();
-        async move {
-            c.goto(&format!("{base}/login")).await.unwrap();
-            c.find(Locator::Id("login"))
-                .await
-                .unwrap()
-                .send_keys(login)
-                .await
-                .unwrap();
-            c.find(Locator::Id("password"))
-                .await
-                .unwrap()
-                .send_keys(PASSWORD)
-                .await
-                .unwrap();
-            c.find(Locator::Css("main form button[type=submit]"))
-                .await
-                .unwrap()
-                .click()
-                .await
-                .unwrap();
-        }
-    };
-
     // A pharmacist submits a controlled prescription through the form.
-    sign_in("apoteker").await;
+    sign_in(&c, &app.base, "apoteker").await;
     c.wait()
         .for_element(Locator::Id("prescription"))
         .await
@@ -534,7 +508,7 @@ async fn staff_submit_a_prescription_and_acknowledge_an_alert_in_a_real_browser(
         .await
         .unwrap();
     c.wait().for_element(Locator::Id("login")).await.unwrap();
-    sign_in("sari").await;
+    sign_in(&c, &app.base, "sari").await;
     c.wait()
         .for_element(Locator::Id("deliveries"))
         .await

@@ -711,25 +711,7 @@ async fn a_partner_event_changes_a_delivery_on_an_open_today_page_without_a_relo
     user(&app, "sari", "social_worker", None).await;
     let driver = start_driver(&driver);
     let c = browser(&driver, &chromium).await;
-    c.goto(&format!("{}/login", app.base)).await.unwrap();
-    c.find(Locator::Id("login"))
-        .await
-        .unwrap()
-        .send_keys("sari")
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    c.find(Locator::Css("main form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    sign_in(&c, &app.base, "sari").await;
     let row = c
         .wait()
         .for_element(Locator::XPath(

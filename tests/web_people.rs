@@ -499,26 +499,6 @@ async fn the_pharmacy_sees_an_order_with_its_history_in_local_time(app) {
 }
 }
 
-/// Headless Chromium with a phone's viewport, 360 px wide (a desktop window cannot be made
-/// narrower than 500 px, so the width is emulated).
-async fn phone(driver: &Driver, chromium: &std::path::Path) -> fantoccini::Client {
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": chromium,
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                     "--disable-component-update", "--no-first-run"],
-            "mobileEmulation": {"deviceMetrics": {"width": 360, "height": 800, "pixelRatio": 1.0}}
-        }),
-    );
-    fantoccini::ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&driver.url)
-        .await
-        .expect("a browser session")
-}
-
 #[tokio::test]
 async fn staff_upload_a_csv_through_the_page_in_a_real_browser() {
     use fantoccini::Locator;
@@ -532,25 +512,7 @@ async fn staff_upload_a_csv_through_the_page_in_a_real_browser() {
     let driver = start_driver(&driver);
     let c = phone(&driver, &chromium).await;
 
-    c.goto(&format!("{}/login", app.base)).await.unwrap();
-    c.find(Locator::Id("login"))
-        .await
-        .unwrap()
-        .send_keys("sari")
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    c.find(Locator::Css("main form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    sign_in(&c, &app.base, "sari").await;
     c.wait()
         .for_element(Locator::Id("deliveries"))
         .await

@@ -218,20 +218,66 @@ pub fn browser_tools() -> Option<(std::path::PathBuf, std::path::PathBuf)> {
     }
 }
 
-/// A headless Chromium session at phone width (360 px) through a running chromedriver.
+/// A headless Chromium session through a running chromedriver, in a window asked to be 360 px
+/// wide (a desktop window is not made narrower than 500 px; [`phone`] emulates 360 px).
 pub async fn browser(driver: &Driver, chromium: &std::path::Path) -> fantoccini::Client {
+    session(driver, chromium, &["--window-size=360,800"], None).await
+}
+
+/// A headless Chromium session with a phone's viewport, really 360 px wide (emulated).
+pub async fn phone(driver: &Driver, chromium: &std::path::Path) -> fantoccini::Client {
+    let metrics = json!({"deviceMetrics": {"width": 360, "height": 800, "pixelRatio": 1.0}});
+    session(driver, chromium, &[], Some(metrics)).await
+}
+
+async fn session(
+    driver: &Driver,
+    chromium: &std::path::Path,
+    extra_args: &[&str],
+    mobile_emulation: Option<serde_json::Value>,
+) -> fantoccini::Client {
+    let mut args = vec![
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+    ];
+    args.extend_from_slice(extra_args);
+    let mut options = json!({"binary": chromium, "args": args});
+    if let Some(m) = mobile_emulation {
+        options["mobileEmulation"] = m;
+    }
     let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": chromium,
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                     "--disable-component-update", "--no-first-run", "--window-size=360,800"]
-        }),
-    );
+    caps.insert("goog:chromeOptions".into(), options);
     fantoccini::ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
         .capabilities(caps)
         .connect(&driver.url)
         .await
         .expect("a browser session")
+}
+
+/// Sign in through the login page as `login` (with [`PASSWORD`]).
+pub async fn sign_in(c: &fantoccini::Client, base: &str, login: &str) {
+    use fantoccini::Locator;
+    c.goto(&format!("{base}/login")).await.unwrap();
+    c.find(Locator::Id("login"))
+        .await
+        .unwrap()
+        .send_keys(login)
+        .await
+        .unwrap();
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Css("main form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
 }

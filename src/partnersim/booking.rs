@@ -407,23 +407,12 @@ impl BookingSim {
             .route("/stats", get(stats))
             .fallback(|| async { api_error(StatusCode::NOT_FOUND, "not_found", "no such route") })
             .with_state(shared.clone());
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(async move {
-            let served = axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stop_rx.await;
-                })
-                .await;
-            if let Err(e) = served {
-                tracing::error!(error = %e, "booking simulator stopped");
-            }
-        });
+        let serving = super::Serving::start(listener, app, "booking simulator");
         tracing::info!(%addr, "booking-API simulator listening");
         Ok(BookingSimHandle {
             addr,
             shared,
-            stop: Some(stop_tx),
-            server,
+            serving,
         })
     }
 }
@@ -433,8 +422,7 @@ pub struct BookingSimHandle {
     /// The bound address.
     pub addr: SocketAddr,
     shared: Arc<Svc>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    server: tokio::task::JoinHandle<()>,
+    serving: super::Serving,
 }
 
 impl BookingSimHandle {
@@ -465,19 +453,14 @@ impl BookingSimHandle {
 
     /// Stop serving and return the final counters.
     pub async fn shutdown(mut self) -> BookingSimStats {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        let _ = (&mut self.server).await;
+        self.serving.stop().await;
         self.stats()
     }
 }
 
 impl Drop for BookingSimHandle {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+        self.serving.signal();
     }
 }
 

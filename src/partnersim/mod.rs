@@ -446,24 +446,16 @@ impl PartnerSim {
             busy,
             state: Mutex::new(State::default()),
         });
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let app = server::router(shared.clone());
-        let server = tokio::spawn(async move {
-            let served = axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stop_rx.await;
-                })
-                .await;
-            if let Err(e) = served {
-                tracing::error!(error = %e, "partner simulator server stopped");
-            }
-        });
+        let serving = Serving::start(
+            listener,
+            server::router(shared.clone()),
+            "partner simulator",
+        );
         tracing::info!(%addr, "partner simulator listening");
         Ok(SimHandle {
             addr,
             shared,
-            stop: Some(stop_tx),
-            server,
+            serving,
         })
     }
 }
@@ -473,8 +465,51 @@ pub struct SimHandle {
     /// The bound address of the webhook endpoint (give antar `http://{addr}/` as the partner URL).
     pub addr: SocketAddr,
     shared: Arc<Shared>,
+    serving: Serving,
+}
+
+/// A simulator's HTTP server on its own task, until told to stop.
+struct Serving {
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: tokio::task::JoinHandle<()>,
+}
+
+impl Serving {
+    /// Serve `app` on `listener` until [`Serving::signal`]; `what` names it in the log.
+    fn start(listener: tokio::net::TcpListener, app: axum::Router, what: &'static str) -> Self {
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stop_rx.await;
+                })
+                .await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "{what} stopped");
+            }
+        });
+        Self {
+            stop: Some(stop_tx),
+            server,
+        }
+    }
+
+    /// Ask the server to stop; false when it was asked before.
+    fn signal(&mut self) -> bool {
+        match self.stop.take() {
+            Some(stop) => {
+                let _ = stop.send(());
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Ask the server to stop and wait until it has.
+    async fn stop(&mut self) {
+        self.signal();
+        let _ = (&mut self.server).await;
+    }
 }
 
 impl SimHandle {
@@ -504,10 +539,7 @@ impl SimHandle {
     /// Stop serving, stop every ride, and wait for the server to finish. Returns the final stats.
     pub async fn shutdown(mut self) -> SimStats {
         self.shared.cancel_all();
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        let _ = (&mut self.server).await;
+        self.serving.stop().await;
         self.wait_idle().await;
         self.stats()
     }
@@ -515,9 +547,8 @@ impl SimHandle {
 
 impl Drop for SimHandle {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
+        if self.serving.signal() {
             self.shared.cancel_all();
-            let _ = stop.send(());
         }
     }
 }

@@ -299,6 +299,8 @@ pub struct Problem {
     pub(crate) dims: usize,
     pub(crate) stability: Option<Stability>,
     pub(crate) group_limits: Vec<usize>,
+    /// The vehicle types of each fleet group (derived from `group_limits` and the types).
+    pub(crate) group_members: Vec<Vec<usize>>,
 }
 
 impl Problem {
@@ -400,6 +402,7 @@ impl Problem {
             dims,
             stability: None,
             group_limits: Vec::new(),
+            group_members: Vec::new(),
         })
     }
 
@@ -417,7 +420,14 @@ impl Problem {
                 v.id
             )));
         }
+        let mut members = vec![Vec::new(); limits.len()];
+        for (vt, v) in self.vehicle_types.iter().enumerate() {
+            if let Some(g) = v.group {
+                members[g].push(vt);
+            }
+        }
         self.group_limits = limits;
+        self.group_members = members;
         Ok(())
     }
 
@@ -433,14 +443,13 @@ impl Problem {
         let Some(g) = self.vehicle_types[vt].group else {
             return false;
         };
-        let in_use: usize = self
-            .vehicle_types
-            .iter()
-            .zip(used)
-            .filter(|(v, _)| v.group == Some(g))
-            .map(|(_, u)| u)
-            .sum();
-        in_use >= self.group_limits[g]
+        self.group_in_use(used, g) >= self.group_limits[g]
+    }
+
+    /// Routes in use in fleet group `g`, given the routes in use per vehicle type.
+    #[inline]
+    pub(crate) fn group_in_use(&self, used: &[usize], g: usize) -> usize {
+        self.group_members[g].iter().map(|&vt| used[vt]).sum()
     }
 
     /// Ask for stable routes: each job's usual route and place in it, and what changing them

@@ -269,10 +269,7 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution, Plan
         s.routes.push(r);
     }
     for (g, limit) in p.group_limits.iter().enumerate() {
-        let in_use: usize = (0..p.vehicle_types.len())
-            .filter(|&vt| p.vehicle_types[vt].group == Some(g))
-            .map(|vt| s.used[vt])
-            .sum();
+        let in_use = p.group_in_use(&s.used, g);
         if in_use > *limit {
             return Err(PlannerError::Invalid(format!(
                 "initial routes use {in_use} vehicles of group {g}, which has {limit}"

@@ -430,23 +430,7 @@ pub async fn insert_stop(conn: &mut AnyConnection, s: &StopRow) -> Result<()> {
 /// Store many stops, 200 per statement.
 pub async fn insert_stops(conn: &mut AnyConnection, stops: &[StopRow]) -> Result<()> {
     for chunk in stops.chunks(200) {
-        let values = (0..chunk.len())
-            .map(|i| {
-                let b = i * 8;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7,
-                    b + 8
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
+        let values = super::value_rows(chunk.len(), 8);
         let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO job_stops (id, job_id, position, order_id, parcel_code, eta, status, updated_at) VALUES {values}"
         )));

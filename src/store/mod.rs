@@ -229,6 +229,26 @@ async fn sqlite_pragmas(conn: &mut sqlx::AnyConnection) -> std::result::Result<(
     .map(|_| ())
 }
 
+/// Bind parameters per statement when working on many rows (below SQLite's and PostgreSQL's
+/// limits).
+pub(crate) const CHUNK: usize = 500;
+
+/// `$first, $first+1, …`: `n` numbered bind parameters, for `IN (…)` lists.
+pub(crate) fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `($1, …, $cols), ($cols+1, …)`: the `VALUES` list of a multi-row insert of `rows` rows.
+pub(crate) fn value_rows(rows: usize, cols: usize) -> String {
+    (0..rows)
+        .map(|r| format!("({})", placeholders(r * cols + 1, cols)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Format an instant the way it is stored: fixed-width RFC 3339 UTC with microseconds.
 pub fn ts(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()

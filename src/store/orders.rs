@@ -10,7 +10,8 @@ use sqlx::{AnyConnection, AssertSqlSafe};
 use super::opt_f64;
 use super::sites::parse_col_phone;
 use super::{
-    Result, RowExt, Store, StoreError, now, opt_location, parse_col, parse_date, parse_ts, ts,
+    CHUNK, Result, RowExt, Store, StoreError, now, opt_location, parse_col, parse_date, parse_ts,
+    placeholders, ts,
 };
 use crate::domain::records::{Order, OrderEvent};
 use crate::domain::time::TimeWindow;
@@ -190,17 +191,6 @@ pub async fn order_in(
     .fetch_one(conn)
     .await?;
     order_from_row(&r)
-}
-
-/// Bind parameters per statement when working on many rows (below SQLite's and PostgreSQL's
-/// limits).
-const CHUNK: usize = 500;
-
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Many orders inside a transaction, in no particular order (missing ids are skipped).

@@ -4,10 +4,10 @@
 //! Must not depend on `api` or `dispatch`.
 
 use chrono::{DateTime, Utc};
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, AssertSqlSafe};
 use uuid::Uuid;
 
-use super::{Result, RowExt, Store, parse_col, parse_ts, ts};
+use super::{CHUNK, Result, RowExt, Store, parse_col, parse_ts, placeholders, ts, value_rows};
 use crate::domain::{RecipientId, SiteId};
 
 /// One standing route.
@@ -105,26 +105,36 @@ pub async fn save_standing_route(conn: &mut AnyConnection, r: &StandingRoute) ->
         .execute(&mut *conn)
         .await?;
     }
-    for (i, rid) in r.recipients.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO standing_route_stops (route_id, position, recipient_id) VALUES ($1, $2, $3)",
-        )
-        .bind(r.id.to_string())
-        .bind(i as i64)
-        .bind(rid.to_string())
-        .execute(&mut *conn)
-        .await?;
+    // Three bind parameters a row, in statements well below the parameter limits.
+    for (c, chunk) in r.recipients.chunks(CHUNK / 3).enumerate() {
+        let sql = format!(
+            "INSERT INTO standing_route_stops (route_id, position, recipient_id) VALUES {}",
+            value_rows(chunk.len(), 3)
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for (i, rid) in chunk.iter().enumerate() {
+            q = q
+                .bind(r.id.to_string())
+                .bind((c * (CHUNK / 3) + i) as i64)
+                .bind(rid.to_string());
+        }
+        q.execute(&mut *conn).await?;
     }
     Ok(())
 }
 
 /// Take recipients off whatever standing route they are on.
 pub async fn remove_recipients(conn: &mut AnyConnection, ids: &[RecipientId]) -> Result<()> {
-    for id in ids {
-        sqlx::query("DELETE FROM standing_route_stops WHERE recipient_id = $1")
-            .bind(id.to_string())
-            .execute(&mut *conn)
-            .await?;
+    for chunk in ids.chunks(CHUNK) {
+        let sql = format!(
+            "DELETE FROM standing_route_stops WHERE recipient_id IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(id.to_string());
+        }
+        q.execute(&mut *conn).await?;
     }
     Ok(())
 }

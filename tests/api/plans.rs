@@ -557,11 +557,8 @@ async fn a_partner_limit_caps_the_routes_and_explains_the_rest(app: TestApp) {
     assert_eq!(after.as_array().unwrap().len(), 1);
 }
 
-/// A kitchen with our own two couriers of five tins each riding two trips, working that day,
-/// and a third who does not work on Tuesdays: twenty meals ride, the other four are explained.
-async fn our_couriers_are_the_kitchens_supply(app: TestApp) {
-    let social = app.token("social_worker", None).await;
-    let kitchen = app.site("kitchen", "Warung Bu Tin", -8.22, 114.358).await;
+/// Our own fleet as a partner: Rp 5,000 a courier-day.
+async fn our_fleet(app: &TestApp) {
     let r = app
         .post(
             "/api/v1/admin/partners",
@@ -572,32 +569,70 @@ async fn our_couriers_are_the_kitchens_supply(app: TestApp) {
         )
         .await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-    for (name, days) in [
-        ("Pak Slamet", json!(null)),
-        ("Pak Bambang", json!(null)),
-        ("Pak Joko", json!(["senin", "rabu"])),
-    ] {
-        let mut b = json!({"site_id": kitchen, "name": name, "phone": "0812-3333-4444",
-                           "vehicle": "Honda Supra", "capacity": 5, "max_stops": 8,
-                           "work_start": "08:00", "work_end": "14:00"});
-        if !days.is_null() {
-            b["working_days"] = days;
-        }
-        let r = app.post("/api/v1/couriers", &app.admin, &b).await;
-        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+}
+
+/// A courier of the kitchen with five tins and eight stops, 08:00–14:00 on `days` (null: every
+/// day); returns their id.
+async fn kitchen_courier(
+    app: &TestApp,
+    kitchen: &str,
+    name: &str,
+    days: serde_json::Value,
+) -> String {
+    let mut b = json!({"site_id": kitchen, "name": name, "phone": "0812-3333-4444",
+                       "vehicle": "Honda Supra", "capacity": 5, "max_stops": 8,
+                       "work_start": "08:00", "work_end": "14:00"});
+    if !days.is_null() {
+        b["working_days"] = days;
     }
-    for i in 0..24 {
+    let r = app.post("/api/v1/couriers", &app.admin, &b).await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    body(r).await["id"].as_str().unwrap().to_owned()
+}
+
+/// `n` elders enrolled at the kitchen, in a tight group 1.5 km north of it.
+async fn elders(app: &TestApp, social: &str, kitchen: &str, n: u32) {
+    for i in 0..n {
         let (dlat, dlon) = (0.001 * f64::from(i % 4), 0.001 * f64::from(i / 4));
         enrol_at(
-            &app,
-            &social,
-            &kitchen,
+            app,
+            social,
+            kitchen,
             &format!("Mbah {i}"),
             -8.2045 + dlat,
             114.355 + dlon,
         )
         .await;
     }
+}
+
+/// A plan of the test day's ready orders (100 ms budget), a preview or stored.
+async fn plan_test_day(app: &TestApp, token: &str, dry_run: bool) -> serde_json::Value {
+    body(
+        app.post(
+            "/api/v1/plans",
+            token,
+            &json!({"dry_run": dry_run, "date": "2031-03-04", "time_limit_ms": 100}),
+        )
+        .await,
+    )
+    .await
+}
+
+/// A kitchen with our own two couriers of five tins each riding two trips, working that day,
+/// and a third who does not work on Tuesdays: twenty meals ride, the other four are explained.
+async fn our_couriers_are_the_kitchens_supply(app: TestApp) {
+    let social = app.token("social_worker", None).await;
+    let kitchen = app.site("kitchen", "Warung Bu Tin", -8.22, 114.358).await;
+    our_fleet(&app).await;
+    for (name, days) in [
+        ("Pak Slamet", json!(null)),
+        ("Pak Bambang", json!(null)),
+        ("Pak Joko", json!(["senin", "rabu"])),
+    ] {
+        kitchen_courier(&app, &kitchen, name, days).await;
+    }
+    elders(&app, &social, &kitchen, 24).await;
     // 2031-03-04 is a Tuesday.
     let plan = plan_day(&app, &social, "2031-03-04", true).await;
     let routes = plan["routes"].as_array().unwrap();
@@ -626,38 +661,9 @@ async fn our_couriers_are_the_kitchens_supply(app: TestApp) {
 async fn our_courier_rides_a_second_trip_after_reloading(app: TestApp) {
     let social = app.token("social_worker", None).await;
     let kitchen = app.site("kitchen", "Warung Bu Tin", -8.22, 114.358).await;
-    let r = app
-        .post(
-            "/api/v1/admin/partners",
-            &app.admin,
-            &json!({"name": "Armada Rantang Kasih", "kind": "own_fleet", "rank": 1,
-                    "capabilities": {"max_stops": 20, "capacity": 50},
-                    "fare": {"base_idr": 5000, "per_km_idr": 0}}),
-        )
-        .await;
-    assert_eq!(r.status(), 201);
-    let r = app
-        .post(
-            "/api/v1/couriers",
-            &app.admin,
-            &json!({"site_id": kitchen, "name": "Pak Slamet", "phone": "0812-3333-4444",
-                    "vehicle": "Honda Supra", "capacity": 5, "max_stops": 8,
-                    "work_start": "08:00", "work_end": "14:00"}),
-        )
-        .await;
-    let courier = body(r).await["id"].as_str().unwrap().to_owned();
-    for i in 0..8 {
-        let (dlat, dlon) = (0.001 * f64::from(i % 4), 0.001 * f64::from(i / 4));
-        enrol_at(
-            &app,
-            &social,
-            &kitchen,
-            &format!("Mbah {i}"),
-            -8.2045 + dlat,
-            114.355 + dlon,
-        )
-        .await;
-    }
+    our_fleet(&app).await;
+    let courier = kitchen_courier(&app, &kitchen, "Pak Slamet", json!(null)).await;
+    elders(&app, &social, &kitchen, 8).await;
     let plan = plan_day(&app, &social, "2031-03-04", false).await;
     assert_eq!(plan["unplanned"], json!([]), "{plan}");
     let jobs = plan["job_ids"].as_array().unwrap();
@@ -720,26 +726,10 @@ async fn a_booking_apis_surge_prices_its_next_routes(app: TestApp) {
         )
         .await;
     assert_eq!(r.status(), 201);
-    let before = body(
-        app.post(
-            "/api/v1/plans",
-            &pharmacist,
-            &json!({"dry_run": true, "date": "2031-03-04", "time_limit_ms": 100}),
-        )
-        .await,
-    )
-    .await;
+    let before = plan_test_day(&app, &pharmacist, true).await;
     let plain = before["cost_idr"].as_f64().unwrap();
     // Book it: the company quotes twice the estimate.
-    let stored = body(
-        app.post(
-            "/api/v1/plans",
-            &pharmacist,
-            &json!({"dry_run": false, "date": "2031-03-04", "time_limit_ms": 100}),
-        )
-        .await,
-    )
-    .await;
+    let stored = plan_test_day(&app, &pharmacist, false).await;
     let job: uuid::Uuid = stored["job_ids"][0].as_str().unwrap().parse().unwrap();
     let store = app.dispatch.store();
     let (j, _) = store.job(job).await.unwrap();
@@ -759,15 +749,7 @@ async fn a_booking_apis_surge_prices_its_next_routes(app: TestApp) {
         )
         .await;
     assert_eq!(r.status(), 201);
-    let after = body(
-        app.post(
-            "/api/v1/plans",
-            &pharmacist,
-            &json!({"dry_run": true, "date": "2031-03-04", "time_limit_ms": 100}),
-        )
-        .await,
-    )
-    .await;
+    let after = plan_test_day(&app, &pharmacist, true).await;
     let surged = after["cost_idr"].as_f64().unwrap();
     assert!(
         (surged - 2.0 * plain).abs() <= 2.0,
