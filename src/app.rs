@@ -25,6 +25,7 @@ pub struct Application {
     store: Store,
     dispatch: Dispatch,
     outbox_worker: bool,
+    public_url: Option<String>,
     timers: Option<crate::dispatch::waves::WaveSettings>,
 }
 
@@ -154,12 +155,21 @@ impl Application {
         let listener = TcpListener::bind(&settings.server.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
+        let public_url = Some(settings.server.public_url.trim())
+            .filter(|u| !u.is_empty())
+            .map(str::to_owned);
+        if let Some(u) = &public_url
+            && !(u.starts_with("http://") || u.starts_with("https://"))
+        {
+            anyhow::bail!("server.public_url: expected an http(s) URL, got {u:?}");
+        }
         Ok(Self {
             listener,
             router,
             store,
             dispatch,
             outbox_worker: settings.outbox.worker,
+            public_url,
             timers: settings
                 .dispatch
                 .timers
@@ -209,7 +219,8 @@ impl Application {
             let w = crate::dispatch::bookings::BookingWorker::new(
                 self.dispatch.clone(),
                 std::time::Duration::from_secs(15),
-            );
+            )
+            .with_callbacks(self.public_url.as_deref());
             let mut rx = stop_rx.clone();
             tokio::spawn(w.run(async move {
                 let _ = rx.wait_for(|s| *s).await;

@@ -107,6 +107,9 @@ pub struct ServerSettings {
     /// Mark the staff pages' cookies `Secure`: set when users reach antar over HTTPS (directly
     /// or through a TLS-terminating proxy).
     pub secure_cookies: bool,
+    /// Where partners reach antar from outside (`https://antar.example.id`), for the status
+    /// callbacks booking companies are asked to post; empty: they are polled only.
+    pub public_url: String,
 }
 
 /// `[database]`
@@ -142,6 +145,7 @@ impl Default for ServerSettings {
             listen: "127.0.0.1:8080".into(),
             max_body_bytes: 2 * 1024 * 1024,
             secure_cookies: false,
+            public_url: String::new(),
         }
     }
 }

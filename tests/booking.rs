@@ -60,7 +60,7 @@ fn quote_req(reference: &str) -> QuoteRequest {
 async fn book(client: &BookingClient, reference: &str) -> String {
     let q = client.quote(&quote_req(reference)).await.unwrap();
     client
-        .book(reference, &q.quote_id)
+        .book(reference, &q.quote_id, None)
         .await
         .unwrap()
         .booking_id
@@ -133,12 +133,15 @@ async fn a_quote_carries_surge_within_the_configured_range_and_the_same_seed_rep
 async fn a_booking_is_polled_from_searching_to_delivered_and_charged_its_quote() {
     let (sim, client) = start(config()).await;
     let q = client.quote(&quote_req("job-1:stop-1")).await.unwrap();
-    let booked = client.book("job-1:stop-1", &q.quote_id).await.unwrap();
+    let booked = client
+        .book("job-1:stop-1", &q.quote_id, None)
+        .await
+        .unwrap();
     // Booking the same reference again returns the live booking, not a second one.
     let q2 = client.quote(&quote_req("job-1:stop-1")).await.unwrap();
     assert_eq!(
         client
-            .book("job-1:stop-1", &q2.quote_id)
+            .book("job-1:stop-1", &q2.quote_id, None)
             .await
             .unwrap()
             .booking_id,
@@ -196,7 +199,12 @@ async fn a_booking_cancels_free_before_a_driver_for_a_fee_after_and_not_once_pic
         client.status(&assigned).await.unwrap().status,
         "driver_assigned"
     );
-    client.cancel(&assigned, "job-3:stop-2").await.unwrap();
+    let answer = client.cancel(&assigned, "job-3:stop-2").await.unwrap();
+    assert_eq!(
+        (answer.status.as_str(), answer.fare_idr),
+        ("cancelled", Some(5_000)),
+        "the cancellation's answer names the fee"
+    );
     let s = client.status(&assigned).await.unwrap();
     assert_eq!((s.status.as_str(), s.fare_idr), ("cancelled", Some(5_000)));
 
@@ -253,14 +261,14 @@ async fn an_expired_or_unknown_quote_and_a_bad_place_are_refused() {
     c.quote_ttl = Duration::ZERO;
     let (sim, client) = start(c).await;
     let q = client.quote(&quote_req("job-5:stop-1")).await.unwrap();
-    match client.book("job-5:stop-1", &q.quote_id).await {
+    match client.book("job-5:stop-1", &q.quote_id, None).await {
         Err(BookingError::Refused { status: 422, body }) => {
             assert!(body.contains("quote_expired"), "{body}")
         }
         other => panic!("expected quote_expired, got {other:?}"),
     }
     assert!(matches!(
-        client.book("job-5:stop-1", "QT-nope").await,
+        client.book("job-5:stop-1", "QT-nope", None).await,
         Err(BookingError::Refused { status: 404, .. })
     ));
     let mut bad = raw_quote();
@@ -324,7 +332,7 @@ async fn bad_answers_from_the_company_are_clear_errors_not_panics() {
         Err(BookingError::Unavailable(e)) => assert!(e.contains("status"), "{e}"),
         other => panic!("expected a bad answer, got {other:?}"),
     }
-    match client.book("r", "q").await {
+    match client.book("r", "q", None).await {
         Err(BookingError::Unavailable(e)) => assert!(e.contains("502"), "{e}"),
         other => panic!("expected unavailable, got {other:?}"),
     }
@@ -397,6 +405,17 @@ async fn every_status_change_is_pushed_to_the_callback_url_signed() {
             verify_callback("lain", ts, sig, &body, Utc::now()).is_none(),
             "another secret fails"
         );
+        // antar's own check of the company's scheme agrees.
+        let ours = antar::webhooks::booking::verify_callback(
+            CALLBACK_SECRET,
+            Some(ts),
+            Some(sig),
+            &body,
+            Utc::now().timestamp(),
+        )
+        .expect("antar verifies the company's callback");
+        assert_eq!(ours.reference, "job-6:stop-1");
+        assert_eq!(ours.booking_id, booking.booking_id);
         pushed.push(verified.status);
     }
     assert_eq!(

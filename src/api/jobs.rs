@@ -585,7 +585,8 @@ pub async fn confirm_return(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventAck {
     /// `applied`, `duplicate` (same webhook-id seen before) or `stale` (a later event already
-    /// moved things further; nothing moved back).
+    /// moved things further; nothing moved back). For a booking company's callback: `queued`
+    /// (the booking is looked at now) or `finished` (nothing more to look at).
     pub status: String,
 }
 
@@ -690,6 +691,50 @@ pub async fn partner_events(
             Err(e.into())
         }
     }
+}
+
+/// A courier company's status callback about one of its bookings, signed its own way:
+/// `X-Callback-Timestamp` (Unix seconds, within five minutes) and `X-Callback-Signature:
+/// sha256=<hex HMAC-SHA256(callback secret, "{timestamp}.{body}")>`, the body the booking
+/// (`booking_id`, `reference`, …). It carries no token: the signature with the partner's
+/// callback secret is the credential. The booking is then looked at at once, its status read
+/// back from the company with our key, so a callback can only hurry what polling would find.
+#[utoipa::path(post, path = "/partner/v1/bookings/{partner_id}/callback", tag = "partner",
+    params(("partner_id" = Uuid, Path)),
+    responses((status = 200, body = EventAck), (status = 401, body = Problem),
+              (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn booking_callback(
+    State(state): State<AppState>,
+    ApiPath(partner_id): ApiPath<Uuid>,
+    headers: HeaderMap,
+    req: Request,
+) -> ApiResult<Json<EventAck>> {
+    let partner = crate::domain::PartnerId(partner_id);
+    let body = read_body(req, &state).await?;
+    let secret = state.dispatch.booking_callback_secret(partner).await?;
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let about = crate::webhooks::booking::verify_callback(
+        &secret,
+        header("x-callback-timestamp"),
+        header("x-callback-signature"),
+        &body,
+        crate::clock::now().timestamp(),
+    )
+    .map_err(|e| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_signature",
+            "Signature not accepted",
+            e.to_string(),
+        )
+    })?;
+    let hurried = state
+        .dispatch
+        .booking_callback(partner, &about, crate::clock::now())
+        .await?;
+    Ok(Json(EventAck {
+        status: if hurried { "queued" } else { "finished" }.into(),
+    }))
 }
 
 /// Report query.

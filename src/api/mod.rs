@@ -99,6 +99,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .routes(routes!(jobs::close_alert))
         .routes(routes!(jobs::confirm_return))
         .routes(routes!(jobs::partner_events))
+        .routes(routes!(jobs::booking_callback))
         .routes(routes!(jobs::day_report))
         .routes(routes!(invoice::invoice_report))
         .routes(routes!(invoice::set_job_payer))

@@ -15,7 +15,9 @@
 //!   books and polls outside any transaction and turns what the company says into the same
 //!   partner events (`job.accepted`, `courier.assigned`, …, `job.rejected` with
 //!   `no_driver_found`), so failover and everything after are shared. A job of several stops
-//!   is declined at once.
+//!   (one that failed over from a partner who batches) is booked as one booking per stop and
+//!   tracked as one job: the offer is accepted once every booking has a driver, and rejected
+//!   (the other bookings cancelled) as soon as one finds none.
 //!
 //! Why an enum match rather than a `dyn PartnerAdapter` trait: every adapter works inside the
 //! caller's transaction on a borrowed connection, and the set of kinds is closed and stored in
@@ -124,39 +126,32 @@ impl Dispatch {
                 Ok(AdapterOutcome::Assigned)
             }
             PartnerKind::BookingApi => {
-                // One pickup to one drop per booking.
-                let [(stop, _)] = ctx.stops else {
-                    let reason = format!(
-                        "a booking takes one drop; the job has {} stops",
-                        ctx.stops.len()
-                    );
-                    self.record_declined_offer(conn, job, partner, &reason, ctx.now)
-                        .await?;
-                    return Ok(AdapterOutcome::Declined(reason));
-                };
-                let stop_id = stop.id;
+                // One pickup to one drop per booking: a job of several stops is booked as one
+                // booking per stop, all answering the same offer.
                 let offer_id = self.offer_by_webhook_in(conn, job, partner, ctx).await?;
-                store::bookings::insert_booking(
-                    &mut *conn,
-                    &store::bookings::BookingRow {
-                        id: Uuid::now_v7(),
-                        job_id: job.id,
-                        offer_id,
-                        partner_id: partner.id,
-                        stop_id,
-                        state: "quote".into(),
-                        quote_ref: None,
-                        booking_ref: None,
-                        fare_quoted_idr: None,
-                        fare_charged_idr: None,
-                        last_status: None,
-                        last_error: None,
-                        attempts: 0,
-                        due_at: ctx.now,
-                    },
-                    ctx.now,
-                )
-                .await?;
+                for (stop, _) in ctx.stops {
+                    store::bookings::insert_booking(
+                        &mut *conn,
+                        &store::bookings::BookingRow {
+                            id: Uuid::now_v7(),
+                            job_id: job.id,
+                            offer_id,
+                            partner_id: partner.id,
+                            stop_id: stop.id,
+                            state: "quote".into(),
+                            quote_ref: None,
+                            booking_ref: None,
+                            fare_quoted_idr: None,
+                            fare_charged_idr: None,
+                            last_status: None,
+                            last_error: None,
+                            attempts: 0,
+                            due_at: ctx.now,
+                        },
+                        ctx.now,
+                    )
+                    .await?;
+                }
                 Ok(AdapterOutcome::Offered)
             }
         }

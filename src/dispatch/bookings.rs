@@ -6,28 +6,43 @@
 //!
 //! | company status | event |
 //! |---|---|
-//! | `driver_assigned` | `job.accepted`, then `courier.assigned` |
+//! | `driver_assigned` | `job.accepted` (once every booking of the offer has a driver), then `courier.assigned` |
 //! | `picked_up` | `job.picked_up` |
 //! | `delivered` | `stop.delivered` (fare charged recorded) |
 //! | `no_driver` | `job.rejected` with `no_driver_found`: failover to the next partner |
 //! | `cancelled` | `job.rejected` before acceptance, else `stop.failed` |
 //!
+//! A job of several stops is booked as one booking per stop, all answering one offer and
+//! tracked as one job: the offer's answer (`booking_{offer}_accepted` / `_rejected`) is keyed
+//! by the offer, so it is applied once whichever booking gets there first. The offer is
+//! accepted when every booking has a driver and rejected as soon as one has none; the other
+//! bookings are then looked at at once and go on, or are called off.
+//!
 //! A booking whose offer lapsed or was withdrawn, or whose job was cancelled, is cancelled
-//! with the company. Calls that fail for the network are retried with backoff; a refusal
-//! (4xx) of the quote or booking declines the offer. The HTTP calls happen outside any
-//! database transaction. Time is a parameter ([`BookingWorker::run_once`]).
+//! with the company, and what the company charges for that (a fee once a driver was on the
+//! way) is recorded as the booking's charge, so the month's invoice shows it. Calls that fail
+//! for the network are retried with backoff; a refusal (4xx) of the quote or booking declines
+//! the offer. With a public URL, bookings ask the company to post status changes to
+//! `/partner/v1/bookings/{partner}/callback`; a checked callback only makes its booking due
+//! now (the status is read back with our key), so a callback is never trusted for more than
+//! a hurry. The HTTP calls happen outside any database transaction. Time is a parameter
+//! ([`BookingWorker::run_once`]).
 //! Must not depend on `api`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
+use uuid::Uuid;
 
 use super::jobs::{live_stops, wire_stops};
 use super::{Dispatch, DispatchError, Result};
-use crate::domain::{JobStatus, OfferStatus, Phone};
+use crate::domain::{JobStatus, OfferStatus, PartnerId, PartnerKind, Phone};
 use crate::store::{self, bookings::BookingRow};
-use crate::webhooks::booking::{BookingClient, BookingError, Place, QuoteRequest};
+use crate::webhooks::booking::{
+    BookingClient, BookingError, BookingStatus, CallbackRef, Place, QuoteRequest,
+};
 use crate::webhooks::inbound::{
     CourierAssigned, FailReason, InboundEvent, JobAccepted, JobPickedUp, JobRejected, Proof,
     StopDelivered, StopFailed,
@@ -41,12 +56,27 @@ pub const POLL_S: i64 = 30;
 pub struct BookingWorker {
     dispatch: Dispatch,
     timeout: Duration,
+    callback_base: Option<String>,
+    notify: Arc<tokio::sync::Notify>,
 }
 
 impl BookingWorker {
     /// A worker whose calls give up after `timeout`.
     pub fn new(dispatch: Dispatch, timeout: Duration) -> Self {
-        Self { dispatch, timeout }
+        let notify = dispatch.booking_notify.clone();
+        Self {
+            dispatch,
+            timeout,
+            callback_base: None,
+            notify,
+        }
+    }
+
+    /// Ask companies for status callbacks at antar's public URL `base` (`https://…`, no
+    /// trailing path).
+    pub fn with_callbacks(mut self, base: Option<&str>) -> Self {
+        self.callback_base = base.map(|b| b.trim_end_matches('/').to_owned());
+        self
     }
 
     /// Handle every booking due at `now`; returns how many were looked at.
@@ -73,7 +103,8 @@ impl BookingWorker {
         Ok(due.len())
     }
 
-    /// Run until `shutdown`, looking every few seconds (the service's loop).
+    /// Run until `shutdown`, looking every few seconds, and at once when a callback arrives or
+    /// an offer's bookings were hurried (the service's loop).
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         loop {
@@ -85,6 +116,7 @@ impl BookingWorker {
             tokio::select! {
                 () = &mut shutdown => break,
                 () = tokio::time::sleep(pause) => {},
+                () = self.notify.notified() => {},
             }
         }
     }
@@ -110,15 +142,18 @@ impl BookingWorker {
             .map_err(|e| DispatchError::Internal(e.to_string()))
     }
 
-    /// Apply one step as a partner event; `Ok(false)` when the offer can no longer be taken.
+    /// Apply one step as a partner event under the id `booking_{key}_{step}`; `Ok(false)` when
+    /// the offer can no longer be taken. Steps about the whole job (the offer's answer) are
+    /// keyed by the offer, so that of several bookings only the first to get there applies it.
     async fn apply(
         &self,
         b: &BookingRow,
+        key: Uuid,
         step: &str,
         event: InboundEvent,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        let id = format!("booking_{}_{step}", b.id.simple());
+        let id = format!("booking_{}_{step}", key.simple());
         let body = json!({"source": "booking_api", "reference": b.id, "booking_id": b.booking_ref,
                           "step": step, "status": b.last_status})
         .to_string();
@@ -136,6 +171,30 @@ impl BookingWorker {
         }
     }
 
+    /// The offer's answer is no: the job fails over, and the offer's other bookings are
+    /// looked at next (they will be called off).
+    async fn reject(&self, b: &mut BookingRow, reason: String, now: DateTime<Utc>) -> Result<()> {
+        let event = InboundEvent::JobRejected(JobRejected {
+            job_id: JobId(b.job_id),
+            offer_id: OfferId(b.offer_id),
+            occurred_at: now,
+            seq: 1,
+            reason,
+        });
+        self.apply(b, b.offer_id, "rejected", event, now).await?;
+        self.hurry_siblings(b, now).await?;
+        b.state = "done".into();
+        Ok(())
+    }
+
+    async fn hurry_siblings(&self, b: &BookingRow, now: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.dispatch.store.begin().await?;
+        store::bookings::hurry_offer_bookings(&mut tx, b.offer_id, b.id, now).await?;
+        tx.commit().await?;
+        self.notify.notify_one();
+        Ok(())
+    }
+
     async fn handle(&self, b: &mut BookingRow, now: DateTime<Utc>) -> Result<()> {
         let d = &self.dispatch;
         let (job, _) = d.store.job(b.job_id).await?;
@@ -147,9 +206,15 @@ impl BookingWorker {
             .find(|o| o.id == b.offer_id)
             .ok_or(DispatchError::NotFound("offer"))?;
         let ours = job.partner_id == Some(b.partner_id) && job.status != JobStatus::Cancelled;
+        let held = job.status.is_held() || job.status == JobStatus::Completed;
         let live = match b.state.as_str() {
-            "quote" | "searching" => ours && offer.status == OfferStatus::Pending,
-            "active" => ours && (job.status.is_held() || job.status == JobStatus::Completed),
+            // A booking waits for its driver while its offer is pending; once the offer is
+            // accepted (every booking of the offer has a driver) it goes on.
+            "quote" | "searching" => {
+                ours && (offer.status == OfferStatus::Pending
+                    || (offer.status == OfferStatus::Accepted && held))
+            }
+            "active" => ours && held,
             _ => true,
         };
         if !live && b.state != "cancel" {
@@ -160,85 +225,24 @@ impl BookingWorker {
             };
         }
         let client = self.client(b).await?;
-        let job_id = JobId(b.job_id);
-        let offer_id = OfferId(b.offer_id);
         match b.state.as_str() {
             "cancel" => {
                 if let Some(r) = &b.booking_ref {
                     match client.cancel(r, &b.id.to_string()).await {
-                        Ok(()) | Err(BookingError::Refused { .. }) => {}
+                        Ok(s) => {
+                            // A driver already on the way is paid a fee.
+                            b.fare_charged_idr = s.fare_idr.filter(|f| *f > 0).map(i64::from);
+                            b.last_status = Some(s.status);
+                        }
+                        Err(BookingError::Refused { status, body }) => {
+                            b.last_error = Some(format!("cancel refused ({status}): {body}"));
+                        }
                         Err(e) => return Err(DispatchError::Internal(e.to_string())),
                     }
                 }
                 b.state = "done".into();
             }
-            "quote" => {
-                let (site, drop) = {
-                    let mut conn = d.store.reader().acquire().await?;
-                    let site = store::sites::site_in(&mut conn, job.site_id).await?;
-                    let stops = live_stops(&mut conn, job.id).await?;
-                    let wire = wire_stops(&stops);
-                    let drop = wire
-                        .into_iter()
-                        .find(|s| s.stop_id.0 == b.stop_id)
-                        .ok_or(DispatchError::NotFound("stop"))?;
-                    (site, drop)
-                };
-                let q = QuoteRequest {
-                    reference: b.id.to_string(),
-                    pickup: Place {
-                        location: site.location,
-                        address: site.address.clone(),
-                        landmark: None,
-                        contact_name: site.name.clone(),
-                        contact_phone: site.phone.map(|p| p.to_string()),
-                    },
-                    drop: Place {
-                        location: drop.location,
-                        address: drop.address.clone(),
-                        landmark: drop.landmark.clone(),
-                        contact_name: drop.recipient_label.to_string(),
-                        contact_phone: drop.contact_phone.map(|p| p.to_string()),
-                    },
-                    parcel_count: drop.parcel_count,
-                    parcel_code: drop.parcel_code.as_str().to_owned(),
-                };
-                let booked = match client.quote(&q).await {
-                    Ok(quote) => {
-                        b.quote_ref = Some(quote.quote_id.clone());
-                        b.fare_quoted_idr = Some(i64::from(quote.fare_idr));
-                        client.book(&b.id.to_string(), &quote.quote_id).await
-                    }
-                    Err(e) => Err(e),
-                };
-                match booked {
-                    Ok(r) => {
-                        b.booking_ref = Some(r.booking_id);
-                        b.state = "searching".into();
-                        b.attempts = 0;
-                        b.last_error = None;
-                        b.due_at = now + chrono::Duration::seconds(POLL_S);
-                    }
-                    Err(BookingError::Refused { status, body }) => {
-                        let reason = format!("booking refused ({status}): {body}");
-                        self.apply(
-                            b,
-                            "rejected",
-                            InboundEvent::JobRejected(JobRejected {
-                                job_id,
-                                offer_id,
-                                occurred_at: now,
-                                seq: 1,
-                                reason,
-                            }),
-                            now,
-                        )
-                        .await?;
-                        b.state = "done".into();
-                    }
-                    Err(e) => return Err(DispatchError::Internal(e.to_string())),
-                }
-            }
+            "quote" => self.quote_and_book(&client, b, &job, now).await?,
             "searching" | "active" => {
                 let Some(r) = b.booking_ref.clone() else {
                     b.state = "done".into();
@@ -252,139 +256,240 @@ impl BookingWorker {
                 b.attempts = 0;
                 b.last_error = None;
                 b.due_at = now + chrono::Duration::seconds(POLL_S);
-                let accepted = b.state == "active";
-                match s.status.as_str() {
-                    "searching" => {}
-                    "no_driver" | "cancelled" if !accepted => {
-                        let reason = if s.status == "no_driver" {
-                            "no_driver_found"
-                        } else {
-                            "cancelled_by_partner"
-                        };
-                        self.apply(
-                            b,
-                            "rejected",
-                            InboundEvent::JobRejected(JobRejected {
-                                job_id,
-                                offer_id,
-                                occurred_at: now,
-                                seq: 1,
-                                reason: reason.into(),
-                            }),
-                            now,
-                        )
-                        .await?;
-                        b.state = "done".into();
-                    }
-                    "driver_assigned" | "picked_up" | "delivered" | "cancelled" => {
-                        if !accepted {
-                            let taken = self
-                                .apply(
-                                    b,
-                                    "accepted",
-                                    InboundEvent::JobAccepted(JobAccepted {
-                                        job_id,
-                                        offer_id,
-                                        occurred_at: now,
-                                        seq: 1,
-                                    }),
-                                    now,
-                                )
-                                .await?;
-                            if !taken {
-                                b.state = "cancel".into();
-                                b.due_at = now;
-                                return Ok(());
-                            }
-                            b.state = "active".into();
-                        }
-                        if let Some(driver) = &s.driver
-                            && let Some(phone) =
-                                driver.phone.as_deref().and_then(|p| Phone::parse(p).ok())
-                        {
-                            self.apply(
-                                b,
-                                "courier",
-                                InboundEvent::CourierAssigned(CourierAssigned {
-                                    job_id,
-                                    occurred_at: now,
-                                    seq: 2,
-                                    name: driver.name.clone(),
-                                    plate: driver.plate.clone(),
-                                    phone,
-                                }),
-                                now,
-                            )
-                            .await?;
-                        }
-                        let stop_id = StopId(b.stop_id);
-                        match s.status.as_str() {
-                            "picked_up" => {
-                                self.apply(
-                                    b,
-                                    "picked_up",
-                                    InboundEvent::JobPickedUp(JobPickedUp {
-                                        job_id,
-                                        occurred_at: now,
-                                        seq: 3,
-                                    }),
-                                    now,
-                                )
-                                .await?;
-                            }
-                            "delivered" => {
-                                self.apply(
-                                    b,
-                                    "delivered",
-                                    InboundEvent::StopDelivered(StopDelivered {
-                                        job_id,
-                                        occurred_at: now,
-                                        seq: 4,
-                                        stop_id,
-                                        proof: Proof {
-                                            pin: None,
-                                            photo_url: None,
-                                            recipient_name: Some(format!("booking {r}")),
-                                        },
-                                        // Booking fares are recorded on the booking itself.
-                                        fare_idr: None,
-                                    }),
-                                    now,
-                                )
-                                .await?;
-                                b.fare_charged_idr =
-                                    s.fare_idr.map(i64::from).or(b.fare_quoted_idr);
-                                b.state = "done".into();
-                            }
-                            "cancelled" => {
-                                self.apply(
-                                    b,
-                                    "failed",
-                                    InboundEvent::StopFailed(StopFailed {
-                                        job_id,
-                                        occurred_at: now,
-                                        seq: 4,
-                                        stop_id,
-                                        reason: FailReason::Other,
-                                        note: Some(
-                                            "the courier service cancelled the booking".into(),
-                                        ),
-                                    }),
-                                    now,
-                                )
-                                .await?;
-                                b.state = "done".into();
-                            }
-                            _ => {}
-                        }
-                    }
-                    other => {
-                        b.last_error = Some(format!("unknown booking status {other:?}"));
-                    }
-                }
+                self.follow(b, &s, now).await?;
             }
             _ => b.state = "done".into(),
         }
         Ok(())
     }
+
+    async fn quote_and_book(
+        &self,
+        client: &BookingClient,
+        b: &mut BookingRow,
+        job: &store::jobs::JobRow,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let d = &self.dispatch;
+        let (site, drop) = {
+            let mut conn = d.store.reader().acquire().await?;
+            let site = store::sites::site_in(&mut conn, job.site_id).await?;
+            let stops = live_stops(&mut conn, job.id).await?;
+            let wire = wire_stops(&stops);
+            let drop = wire
+                .into_iter()
+                .find(|s| s.stop_id.0 == b.stop_id)
+                .ok_or(DispatchError::NotFound("stop"))?;
+            (site, drop)
+        };
+        let q = QuoteRequest {
+            reference: b.id.to_string(),
+            pickup: Place {
+                location: site.location,
+                address: site.address.clone(),
+                landmark: None,
+                contact_name: site.name.clone(),
+                contact_phone: site.phone.map(|p| p.to_string()),
+            },
+            drop: Place {
+                location: drop.location,
+                address: drop.address.clone(),
+                landmark: drop.landmark.clone(),
+                contact_name: drop.recipient_label.to_string(),
+                contact_phone: drop.contact_phone.map(|p| p.to_string()),
+            },
+            parcel_count: drop.parcel_count,
+            parcel_code: drop.parcel_code.as_str().to_owned(),
+        };
+        let callback = self
+            .callback_base
+            .as_deref()
+            .map(|base| format!("{base}/partner/v1/bookings/{}/callback", b.partner_id));
+        let booked = match client.quote(&q).await {
+            Ok(quote) => {
+                b.quote_ref = Some(quote.quote_id.clone());
+                b.fare_quoted_idr = Some(i64::from(quote.fare_idr));
+                client
+                    .book(&b.id.to_string(), &quote.quote_id, callback.as_deref())
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        match booked {
+            Ok(r) => {
+                b.booking_ref = Some(r.booking_id);
+                b.state = "searching".into();
+                b.attempts = 0;
+                b.last_error = None;
+                b.due_at = now + chrono::Duration::seconds(POLL_S);
+            }
+            Err(BookingError::Refused { status, body }) => {
+                self.reject(b, format!("booking refused ({status}): {body}"), now)
+                    .await?;
+            }
+            Err(e) => return Err(DispatchError::Internal(e.to_string())),
+        }
+        Ok(())
+    }
+
+    /// Turn what the company says about a booking into partner events.
+    async fn follow(
+        &self,
+        b: &mut BookingRow,
+        s: &BookingStatus,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let job_id = JobId(b.job_id);
+        let accepted = b.state == "active";
+        match s.status.as_str() {
+            "searching" => {}
+            "no_driver" | "cancelled" if !accepted => {
+                let reason = if s.status == "no_driver" {
+                    "no_driver_found"
+                } else {
+                    "cancelled_by_partner"
+                };
+                b.fare_charged_idr = s.fare_idr.filter(|f| *f > 0).map(i64::from);
+                self.reject(b, reason.into(), now).await?;
+            }
+            "driver_assigned" | "picked_up" | "delivered" | "cancelled" => {
+                if !accepted {
+                    // The offer is accepted once every booking of it has a driver.
+                    let mut conn = self.dispatch.store.reader().acquire().await?;
+                    let siblings =
+                        store::bookings::bookings_of_offer(&mut conn, b.offer_id).await?;
+                    drop(conn);
+                    let waiting = siblings
+                        .iter()
+                        .filter(|o| o.id != b.id)
+                        .any(|o| !o.last_status.as_deref().is_some_and(has_driver));
+                    if waiting {
+                        return Ok(());
+                    }
+                    let event = InboundEvent::JobAccepted(JobAccepted {
+                        job_id,
+                        offer_id: OfferId(b.offer_id),
+                        occurred_at: now,
+                        seq: 1,
+                    });
+                    if !self.apply(b, b.offer_id, "accepted", event, now).await? {
+                        b.state = "cancel".into();
+                        b.due_at = now;
+                        return Ok(());
+                    }
+                    b.state = "active".into();
+                    if siblings.len() > 1 {
+                        self.hurry_siblings(b, now).await?;
+                    }
+                }
+                if let Some(driver) = &s.driver
+                    && let Some(phone) = driver.phone.as_deref().and_then(|p| Phone::parse(p).ok())
+                {
+                    let event = InboundEvent::CourierAssigned(CourierAssigned {
+                        job_id,
+                        occurred_at: now,
+                        seq: 2,
+                        name: driver.name.clone(),
+                        plate: driver.plate.clone(),
+                        phone,
+                    });
+                    self.apply(b, b.id, "courier", event, now).await?;
+                }
+                let stop_id = StopId(b.stop_id);
+                match s.status.as_str() {
+                    "picked_up" => {
+                        let event = InboundEvent::JobPickedUp(JobPickedUp {
+                            job_id,
+                            occurred_at: now,
+                            seq: 3,
+                        });
+                        self.apply(b, b.id, "picked_up", event, now).await?;
+                    }
+                    "delivered" => {
+                        let event = InboundEvent::StopDelivered(StopDelivered {
+                            job_id,
+                            occurred_at: now,
+                            seq: 4,
+                            stop_id,
+                            proof: Proof {
+                                pin: None,
+                                photo_url: None,
+                                recipient_name: Some(format!(
+                                    "booking {}",
+                                    b.booking_ref.as_deref().unwrap_or("")
+                                )),
+                            },
+                            // Booking fares are recorded on the booking itself.
+                            fare_idr: None,
+                        });
+                        self.apply(b, b.id, "delivered", event, now).await?;
+                        b.fare_charged_idr = s.fare_idr.map(i64::from).or(b.fare_quoted_idr);
+                        b.state = "done".into();
+                    }
+                    "cancelled" => {
+                        let event = InboundEvent::StopFailed(StopFailed {
+                            job_id,
+                            occurred_at: now,
+                            seq: 4,
+                            stop_id,
+                            reason: FailReason::Other,
+                            note: Some("the courier service cancelled the booking".into()),
+                        });
+                        self.apply(b, b.id, "failed", event, now).await?;
+                        b.fare_charged_idr = s.fare_idr.filter(|f| *f > 0).map(i64::from);
+                        b.state = "done".into();
+                    }
+                    _ => {}
+                }
+            }
+            other => {
+                b.last_error = Some(format!("unknown booking status {other:?}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Dispatch {
+    /// The secret a booking-API partner signs its status callbacks with, in clear; `NotFound`
+    /// for any other partner.
+    pub async fn booking_callback_secret(&self, partner: PartnerId) -> Result<String> {
+        let p = self
+            .store
+            .partner(partner)
+            .await
+            .map_err(|_| DispatchError::NotFound("partner"))?;
+        if p.kind != PartnerKind::BookingApi {
+            return Err(DispatchError::NotFound("partner"));
+        }
+        let mut secrets = self.partner_inbound_secrets(partner).await?;
+        secrets.pop().ok_or(DispatchError::NotFound("partner"))
+    }
+
+    /// A checked status callback about one of a partner's bookings: the booking is looked at
+    /// now (its status read back from the company). `Ok(false)` when it is finished already.
+    pub async fn booking_callback(
+        &self,
+        partner: PartnerId,
+        about: &CallbackRef,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let reference: Uuid = about.reference.parse().map_err(|_| {
+            super::invalid("reference", "unknown_booking", "not a reference antar gave")
+        })?;
+        let hurried = self
+            .store
+            .hurry_booking(partner, reference, &about.booking_id, now)
+            .await?
+            .ok_or(DispatchError::NotFound("booking"))?;
+        if hurried {
+            self.booking_notify.notify_one();
+        }
+        Ok(hurried)
+    }
+}
+
+/// A status that means the booking has (or had) a driver.
+fn has_driver(status: &str) -> bool {
+    matches!(status, "driver_assigned" | "picked_up" | "delivered")
 }

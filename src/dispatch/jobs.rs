@@ -103,11 +103,23 @@ fn unfit(p: &Partner, job: &JobRow, site: &Site, stops: &[(StopRow, Order)]) -> 
     if job.needs_controlled && !c.controlled_handover {
         return Some("no PIN handover for controlled medicine".into());
     }
-    if stops.len() > c.max_stops as usize {
-        return Some(format!("{} stops, at most {}", stops.len(), c.max_stops));
-    }
-    if job.load > i64::from(c.capacity) {
-        return Some(format!("load {}, capacity {}", job.load, c.capacity));
+    if p.kind == PartnerKind::BookingApi {
+        // One booking per stop: the limits hold per booking.
+        let most = stops
+            .iter()
+            .map(|(_, o)| o.meal_tins.max(o.parcels).max(1))
+            .max()
+            .unwrap_or(0);
+        if most > i64::from(c.capacity) {
+            return Some(format!("load {most} to one drop, capacity {}", c.capacity));
+        }
+    } else {
+        if stops.len() > c.max_stops as usize {
+            return Some(format!("{} stops, at most {}", stops.len(), c.max_stops));
+        }
+        if job.load > i64::from(c.capacity) {
+            return Some(format!("load {}, capacity {}", job.load, c.capacity));
+        }
     }
     if let Some(area) = &p.service_area {
         let outside = !area.contains(site.location)

@@ -118,6 +118,8 @@ pub struct Dispatch {
     roads: Option<Arc<RoadGraph>>,
     /// Wakes the outbox worker when an event is queued.
     outbox_notify: Arc<tokio::sync::Notify>,
+    /// Wakes the booking worker when a company's callback hurried a booking.
+    booking_notify: Arc<tokio::sync::Notify>,
     /// Follows map short links, where allowed.
     links: Option<Arc<links::LinkResolver>>,
 }
@@ -131,6 +133,7 @@ impl Dispatch {
             tz,
             roads: None,
             outbox_notify: Arc::new(tokio::sync::Notify::new()),
+            booking_notify: Arc::new(tokio::sync::Notify::new()),
             links: None,
         }
     }

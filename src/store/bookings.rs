@@ -133,7 +133,71 @@ pub async fn cancel_bookings_of_job(
     Ok(())
 }
 
+/// The bookings that answer one offer (one per stop), oldest first.
+pub async fn bookings_of_offer(conn: &mut AnyConnection, offer: Uuid) -> Result<Vec<BookingRow>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLS} FROM bookings WHERE offer_id = $1 ORDER BY created_at, id"
+    )))
+    .bind(offer.to_string())
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Make an offer's unfinished bookings due at `now` (but `except`), so that the worker looks
+/// at them next: their offer was decided.
+pub async fn hurry_offer_bookings(
+    conn: &mut AnyConnection,
+    offer: Uuid,
+    except: Uuid,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE bookings SET due_at = $1 WHERE offer_id = $2 AND id <> $3 AND state <> 'done' AND due_at > $1",
+    )
+    .bind(ts(now))
+    .bind(offer.to_string())
+    .bind(except.to_string())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 impl Store {
+    /// A company's status callback about booking `booking_ref` (our reference `reference`):
+    /// make that booking due at `now`. `Some(true)` when it was hurried, `Some(false)` when it
+    /// is finished already, `None` when the partner has no such booking.
+    pub async fn hurry_booking(
+        &self,
+        partner: PartnerId,
+        reference: Uuid,
+        booking_ref: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<bool>> {
+        let r = sqlx::query(
+            "UPDATE bookings SET due_at = $1 WHERE id = $2 AND partner_id = $3 AND booking_ref = $4 \
+             AND state <> 'done' AND due_at > $1",
+        )
+        .bind(ts(now))
+        .bind(reference.to_string())
+        .bind(partner.to_string())
+        .bind(booking_ref)
+        .execute(&self.write)
+        .await?;
+        if r.rows_affected() == 1 {
+            return Ok(Some(true));
+        }
+        let r = sqlx::query(
+            "SELECT state FROM bookings WHERE id = $1 AND partner_id = $2 AND booking_ref = $3",
+        )
+        .bind(reference.to_string())
+        .bind(partner.to_string())
+        .bind(booking_ref)
+        .fetch_optional(&self.read)
+        .await?;
+        r.map(|r| r.text("state").map(|s| s != "done")).transpose()
+    }
+
     /// Bookings due at `now`, each leased for `lease` so that another worker leaves it alone.
     pub async fn claim_due_bookings(
         &self,
@@ -169,7 +233,8 @@ impl Store {
     }
 
     /// What a partner's recent quotes (bookings updated since `since`) added up to, and what
-    /// antar had estimated for the same jobs: `(quoted, estimated)` in rupiah.
+    /// antar had estimated for the same jobs: `(quoted, estimated)` in rupiah. Only one-stop
+    /// jobs count: a job booked stop by stop was estimated as one batched route.
     pub async fn recent_quotes(
         &self,
         partner: PartnerId,
@@ -179,7 +244,8 @@ impl Store {
             "SELECT CAST(COALESCE(SUM(b.fare_quoted_idr), 0) AS DOUBLE PRECISION) AS quoted, \
              CAST(COALESCE(SUM(j.fare_idr), 0) AS DOUBLE PRECISION) AS estimated \
              FROM bookings b JOIN jobs j ON j.id = b.job_id \
-             WHERE b.partner_id = $1 AND b.fare_quoted_idr IS NOT NULL AND b.updated_at >= $2",
+             WHERE b.partner_id = $1 AND b.fare_quoted_idr IS NOT NULL AND b.updated_at >= $2 \
+             AND NOT EXISTS (SELECT 1 FROM bookings o WHERE o.offer_id = b.offer_id AND o.id <> b.id)",
         )
         .bind(partner.to_string())
         .bind(ts(since))

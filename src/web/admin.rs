@@ -755,13 +755,24 @@ pub async fn create_partner(
                 div.ok #created role="status" {
                     p { strong { (c.partner.name) } ": "
                         (l.t("simpan sekarang; rahasia ini tidak ditampilkan lagi.", "store these now; they are not shown again.")) }
-                    dl {
-                        dt { (l.t("Rahasia tanda tangan tawaran (antar → mitra)", "Offer signing secret (antar → partner)")) }
-                        dd { code { (c.outbound_secret) } }
-                        dt { (l.t("Rahasia tanda tangan panggilan balik (mitra → antar)", "Callback signing secret (partner → antar)")) }
-                        dd { code { (c.inbound_secret) } }
-                        dt { (l.t("Token API mitra", "Partner API token")) }
-                        dd { code { (c.token) } }
+                    @if c.partner.kind == PartnerKind::BookingApi {
+                        dl {
+                            dt { (l.t("Kunci API perusahaan kurir (antar → perusahaan)", "Courier company API key (antar → company)")) }
+                            dd { code { (c.outbound_secret) } }
+                            dt { (l.t("Rahasia panggilan balik status (perusahaan → antar)", "Status callback secret (company → antar)")) }
+                            dd { code { (c.inbound_secret) } }
+                            dt { (l.t("Alamat panggilan balik status", "Status callback address")) }
+                            dd { code { "/partner/v1/bookings/" (c.partner.id) "/callback" } }
+                        }
+                    } @else {
+                        dl {
+                            dt { (l.t("Rahasia tanda tangan tawaran (antar → mitra)", "Offer signing secret (antar → partner)")) }
+                            dd { code { (c.outbound_secret) } }
+                            dt { (l.t("Rahasia tanda tangan panggilan balik (mitra → antar)", "Callback signing secret (partner → antar)")) }
+                            dd { code { (c.inbound_secret) } }
+                            dt { (l.t("Token API mitra", "Partner API token")) }
+                            dd { code { (c.token) } }
+                        }
                     }
                 }
             };

@@ -1,6 +1,7 @@
 //! The HTTP API, end to end over loopback, on SQLite and on PostgreSQL.
 
 mod admin;
+mod bookings;
 mod daycheck;
 mod dispatch;
 mod fleet;
