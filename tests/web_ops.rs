@@ -647,6 +647,74 @@ async fn an_admin_adds_our_own_fleet_and_a_booking_api_partner_through_the_form(
 }
 
 on_both_backends! {
+async fn an_admin_keeps_the_roster_of_our_couriers_through_the_form(app) {
+    user(&app, "root", "admin", None).await;
+    user(&app, "sari", "social_worker", None).await;
+    let kitchen = app.site("kitchen", "Warung Bu Tin", -8.22, 114.358).await;
+    let mut sw = Browser::new(&app.base);
+    assert_eq!(sw.login("sari", PASSWORD).await.status, 303);
+    assert_eq!(sw.get("/admin/couriers").await.status, 403);
+
+    let mut b = Browser::new(&app.base);
+    assert_eq!(b.login("root", PASSWORD).await.status, 303);
+    let page = b.get("/admin/couriers").await;
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains("Belum ada kurir"), "{}", page.text);
+    assert!(page.text.contains("<label for=\"c-trips\""));
+    let token = csrf_of(&page.text);
+    let fields = |capacity: &'static str| {
+        vec![("site_id", kitchen.as_str()), ("name", "Pak Slamet"), ("phone", "0812-3333-4444"),
+             ("vehicle", "Supra P 1234 AB"), ("capacity", capacity), ("max_stops", "10"),
+             ("max_trips", "2"), ("work_start", "09:00"), ("work_end", "14:00"), ("active", "on")]
+    };
+    // A word for the load and no working day: both named beside their fields, nothing stored.
+    let mut bad = fields("banyak");
+    bad.push(("_csrf", &token));
+    let r = b.post("/admin/couriers", &bad).await;
+    assert_eq!(r.status, 422);
+    assert!(r.text.contains("id=\"c-capacity-err\""), "{}", r.text);
+    assert!(r.text.contains("at least one day"), "{}", r.text);
+    assert!(r.text.contains("value=\"Pak Slamet\""), "typed values kept");
+    assert!(app.dispatch.store().couriers(None).await.unwrap().is_empty());
+    // Monday to Saturday.
+    let mut good = fields("12");
+    good.extend([("_csrf", token.as_str()), ("d_mon", "on"), ("d_tue", "on"), ("d_wed", "on"),
+                 ("d_thu", "on"), ("d_fri", "on"), ("d_sat", "on")]);
+    assert_eq!(b.post("/admin/couriers", &good).await.status, 303);
+    let stored = app.dispatch.store().couriers(None).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    let c = &stored[0];
+    assert_eq!((c.capacity, c.max_stops, c.max_trips), (12, 10, 2));
+    assert_eq!(c.phone.as_str(), "+6281233334444");
+    assert_eq!(c.working_days.names(), ["mon", "tue", "wed", "thu", "fri", "sat"]);
+    let list = b.get("/admin/couriers").await;
+    assert!(list.text.contains("Pak Slamet") && list.text.contains("Warung Bu Tin"), "{}", list.text);
+    // One trip a day, and off the roster.
+    let path = format!("/admin/couriers/{}", c.id);
+    let edit = b.get(&path).await;
+    assert!(edit.text.contains("value=\"Supra P 1234 AB\""), "{}", edit.text);
+    let r = b
+        .post(&path, &[("_csrf", token.as_str()), ("name", "Pak Slamet"), ("phone", "0812-3333-4444"),
+              ("vehicle", "Supra P 1234 AB"), ("capacity", "12"), ("max_stops", "10"), ("max_trips", "9"),
+              ("work_start", "09:00"), ("work_end", "14:00"), ("d_mon", "on")])
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.text.contains("id=\"c-trips-err\""), "{}", r.text);
+    assert_eq!(app.dispatch.store().couriers(None).await.unwrap()[0].max_trips, 2, "unchanged");
+    let r = b
+        .post(&path, &[("_csrf", token.as_str()), ("name", "Pak Slamet"), ("phone", "0812-3333-4444"),
+              ("vehicle", "Supra P 1234 AB"), ("capacity", "12"), ("max_stops", "10"), ("max_trips", "1"),
+              ("work_start", "09:00"), ("work_end", "14:00"), ("d_mon", "on")])
+        .await;
+    assert_eq!(r.status, 303);
+    let c = &app.dispatch.store().couriers(None).await.unwrap()[0];
+    assert_eq!(c.max_trips, 1);
+    assert_eq!(c.working_days.names(), ["mon"]);
+    assert!(!c.active, "the unticked box takes them off the roster");
+}
+}
+
+on_both_backends! {
 async fn pages_are_gzipped_for_clients_that_ask_and_live_events_are_not(app) {
     user(&app, "sari", "social_worker", None).await;
     let mut b = Browser::new(&app.base);

@@ -7,7 +7,6 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::NaiveTime;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -18,8 +17,9 @@ use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use super::jobs::JobView;
 use crate::dispatch::FieldError;
 use crate::dispatch::fleet::CourierPatch;
+use crate::dispatch::roster::CourierFields;
 use crate::domain::records::Courier;
-use crate::domain::{CourierId, Phone, SiteId, Weekdays};
+use crate::domain::{CourierId, SiteId};
 
 /// A courier to add.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -37,6 +37,8 @@ pub struct CourierBody {
     pub capacity: u32,
     /// Stops in one job (1–50).
     pub max_stops: u32,
+    /// Trips in a shift, riding back to the site to reload between them (1–4, default 2).
+    pub max_trips: Option<u32>,
     /// Working days, e.g. `["mon","tue"]` or `["senin"]` (default every day).
     pub working_days: Option<Vec<String>>,
     /// Local start of the working day, `HH:MM` (default 06:00).
@@ -61,6 +63,8 @@ pub struct CourierPatchBody {
     pub capacity: Option<u32>,
     /// Stops per job (1–50).
     pub max_stops: Option<u32>,
+    /// Trips per shift (1–4).
+    pub max_trips: Option<u32>,
     /// Working days.
     pub working_days: Option<Vec<String>>,
     /// `HH:MM`.
@@ -71,144 +75,39 @@ pub struct CourierPatchBody {
     pub active: Option<bool>,
 }
 
-fn text(field: &str, v: &str, errors: &mut Vec<FieldError>) -> String {
-    let t = v.trim();
-    if t.is_empty() || t.chars().count() > 120 {
-        errors.push(FieldError::new(field, "required", "1 to 120 characters"));
-    }
-    t.to_owned()
-}
-
-fn phone(v: &str, errors: &mut Vec<FieldError>) -> Option<Phone> {
-    Phone::parse(v)
-        .map_err(|e| errors.push(FieldError::new("phone", "invalid_phone", e.to_string())))
-        .ok()
-}
-
-fn limit(field: &str, v: u32, max: u32, errors: &mut Vec<FieldError>) -> u32 {
-    if !(1..=max).contains(&v) {
-        errors.push(FieldError::new(
-            field,
-            "out_of_range",
-            format!("1 to {max}"),
-        ));
-    }
-    v
-}
-
-fn days(v: &[String], errors: &mut Vec<FieldError>) -> Weekdays {
-    match Weekdays::parse(v) {
-        Ok(d) if !d.is_empty() => d,
-        Ok(_) => {
-            errors.push(FieldError::new(
-                "working_days",
-                "required",
-                "at least one day",
-            ));
-            Weekdays::ALL
-        }
-        Err(e) => {
-            errors.push(FieldError::new(
-                "working_days",
-                "invalid_value",
-                e.to_string(),
-            ));
-            Weekdays::ALL
-        }
-    }
-}
-
-fn hhmm(field: &str, v: &str, errors: &mut Vec<FieldError>) -> NaiveTime {
-    NaiveTime::parse_from_str(v.trim(), "%H:%M").unwrap_or_else(|_| {
-        errors.push(FieldError::new(
-            field,
-            "invalid_time",
-            "expected HH:MM, e.g. 07:30",
-        ));
-        NaiveTime::MIN
-    })
-}
-
 impl CourierBody {
     fn validate(self) -> Result<Courier, Vec<FieldError>> {
-        let mut errors = Vec::new();
-        let name = text("name", &self.name, &mut errors);
-        let vehicle = text("vehicle", &self.vehicle, &mut errors);
-        let phone = phone(&self.phone, &mut errors);
-        let capacity = limit("capacity", self.capacity, 200, &mut errors);
-        let max_stops = limit("max_stops", self.max_stops, 50, &mut errors);
-        let working_days = self
-            .working_days
-            .as_deref()
-            .map_or(Weekdays::ALL, |d| days(d, &mut errors));
-        let work_start = hhmm(
-            "work_start",
-            self.work_start.as_deref().unwrap_or("06:00"),
-            &mut errors,
-        );
-        let work_end = hhmm(
-            "work_end",
-            self.work_end.as_deref().unwrap_or("18:00"),
-            &mut errors,
-        );
-        if errors.is_empty() && work_start >= work_end {
-            errors.push(FieldError::new(
-                "work_end",
-                "out_of_range",
-                "the working day must end after it starts",
-            ));
+        CourierFields {
+            name: Some(&self.name),
+            phone: Some(&self.phone),
+            vehicle: Some(&self.vehicle),
+            capacity: Some(self.capacity),
+            max_stops: Some(self.max_stops),
+            max_trips: self.max_trips,
+            working_days: self.working_days.as_deref(),
+            work_start: self.work_start.as_deref(),
+            work_end: self.work_end.as_deref(),
+            active: self.active,
         }
-        match phone {
-            Some(phone) if errors.is_empty() => Ok(Courier {
-                id: CourierId::new(),
-                site_id: SiteId(self.site_id),
-                name,
-                phone,
-                vehicle,
-                capacity,
-                max_stops,
-                working_days,
-                work_start,
-                work_end,
-                active: self.active.unwrap_or(true),
-            }),
-            _ => Err(errors),
-        }
+        .new_courier(SiteId(self.site_id))
     }
 }
 
 impl CourierPatchBody {
     fn validate(self) -> Result<CourierPatch, Vec<FieldError>> {
-        let mut errors = Vec::new();
-        let p = CourierPatch {
-            name: self.name.as_deref().map(|v| text("name", v, &mut errors)),
-            phone: self.phone.as_deref().and_then(|v| phone(v, &mut errors)),
-            vehicle: self
-                .vehicle
-                .as_deref()
-                .map(|v| text("vehicle", v, &mut errors)),
-            capacity: self
-                .capacity
-                .map(|v| limit("capacity", v, 200, &mut errors)),
-            max_stops: self
-                .max_stops
-                .map(|v| limit("max_stops", v, 50, &mut errors)),
-            working_days: self.working_days.as_deref().map(|d| days(d, &mut errors)),
-            work_start: self
-                .work_start
-                .as_deref()
-                .map(|v| hhmm("work_start", v, &mut errors)),
-            work_end: self
-                .work_end
-                .as_deref()
-                .map(|v| hhmm("work_end", v, &mut errors)),
+        CourierFields {
+            name: self.name.as_deref(),
+            phone: self.phone.as_deref(),
+            vehicle: self.vehicle.as_deref(),
+            capacity: self.capacity,
+            max_stops: self.max_stops,
+            max_trips: self.max_trips,
+            working_days: self.working_days.as_deref(),
+            work_start: self.work_start.as_deref(),
+            work_end: self.work_end.as_deref(),
             active: self.active,
-        };
-        if errors.is_empty() {
-            Ok(p)
-        } else {
-            Err(errors)
         }
+        .patch()
     }
 }
 
@@ -229,6 +128,8 @@ pub struct CourierView {
     pub capacity: u32,
     /// Stops per job.
     pub max_stops: u32,
+    /// Trips per shift.
+    pub max_trips: u32,
     /// Working days.
     pub working_days: Vec<String>,
     /// `HH:MM`, local.
@@ -249,6 +150,7 @@ impl From<Courier> for CourierView {
             vehicle: c.vehicle,
             capacity: c.capacity,
             max_stops: c.max_stops,
+            max_trips: c.max_trips,
             working_days: c
                 .working_days
                 .names()

@@ -22,7 +22,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::jobs::{live_stops, wire_stops};
-use super::{Dispatch, DispatchError, FieldError, Result, invalid, require};
+use super::{Dispatch, DispatchError, Result, invalid, require};
 use crate::crypto::constant_time_eq;
 use crate::domain::records::{Courier, Partner};
 use crate::domain::{CourierId, JobStatus, Principal, Role, SiteId, StopStatus};
@@ -51,6 +51,8 @@ pub struct CourierPatch {
     pub capacity: Option<u32>,
     /// Stops per job.
     pub max_stops: Option<u32>,
+    /// Trips per shift.
+    pub max_trips: Option<u32>,
     /// Working days.
     pub working_days: Option<crate::domain::Weekdays>,
     /// Start of the working day.
@@ -216,6 +218,9 @@ impl Dispatch {
         }
         if let Some(v) = p.max_stops {
             c.max_stops = v;
+        }
+        if let Some(v) = p.max_trips {
+            c.max_trips = v;
         }
         if let Some(v) = p.working_days {
             c.working_days = v;
@@ -759,11 +764,9 @@ impl Dispatch {
 
 fn check_hours(start: NaiveTime, end: NaiveTime) -> Result<()> {
     if start >= end {
-        return Err(DispatchError::Invalid(vec![FieldError::new(
-            "work_end",
-            "out_of_range",
-            "the working day must end after it starts",
-        )]));
+        return Err(DispatchError::Invalid(vec![
+            super::roster::end_before_start(),
+        ]));
     }
     Ok(())
 }

@@ -21,6 +21,7 @@ pub mod outbox;
 pub mod planning;
 pub mod recipients;
 pub mod reports;
+pub mod roster;
 pub mod staff;
 pub mod urgent;
 pub mod waves;

@@ -62,9 +62,6 @@ const PROMISE_MARGIN_S: f64 = 10.0 * 60.0;
 /// welfare check, so a route changes only for a real saving or a window it could not keep.
 pub const MOVE_PENALTY_IDR: f64 = 4_000.0;
 
-/// Trips one of our own couriers may ride in a shift: back to the kitchen to reload between.
-pub const OWN_FLEET_TRIPS: usize = 2;
-
 /// Time to reload at the site between two trips, seconds.
 pub const RELOAD_S: f64 = 10.0 * 60.0;
 
@@ -591,8 +588,8 @@ fn plan_blocking(
                 };
                 one.count = Some(1);
                 one.group = Some(g);
-                // Our couriers ride back to the kitchen and reload for a second round.
-                one.max_trips = OWN_FLEET_TRIPS;
+                // Our couriers ride back to the kitchen and reload for another round.
+                one.max_trips = (c.max_trips as usize).max(1);
                 one.reload_time = RELOAD_S;
                 vehicles.push(one);
                 site_of_vehicle.push(*site_id);

@@ -326,6 +326,9 @@ pub struct Courier {
     pub capacity: u32,
     /// Stops in one job.
     pub max_stops: u32,
+    /// Trips in a shift, riding back to the site to reload between them (1 to
+    /// [`Courier::MAX_TRIPS`]).
+    pub max_trips: u32,
     /// Days the courier works.
     pub working_days: Weekdays,
     /// Local start of the working day.
@@ -337,6 +340,9 @@ pub struct Courier {
 }
 
 impl Courier {
+    /// The most trips a courier may be given in a shift.
+    pub const MAX_TRIPS: u32 = 4;
+
     /// Whether the courier works at `at` (in `tz`): a working day, within the hours.
     pub fn works_at(&self, at: DateTime<Utc>, tz: Tz) -> bool {
         let local = at.with_timezone(&tz);

@@ -10,8 +10,8 @@ use super::{Result, RowExt, Store, StoreError, json_col, now, parse_col, ts};
 use crate::domain::records::Courier;
 use crate::domain::{CourierId, SiteId, Weekdays};
 
-const COLUMNS: &str = "id, site_id, name, phone, vehicle, capacity, max_stops, working_days, \
-     work_start, work_end, active";
+const COLUMNS: &str = "id, site_id, name, phone, vehicle, capacity, max_stops, max_trips, \
+     working_days, work_start, work_end, active";
 
 fn hhmm(column: &'static str, s: &str) -> Result<NaiveTime> {
     NaiveTime::parse_from_str(s, "%H:%M").map_err(|e| StoreError::Corrupt {
@@ -33,6 +33,7 @@ fn courier_from_row(r: &AnyRow) -> Result<Courier> {
         vehicle: r.text("vehicle")?,
         capacity: u32::try_from(r.int("capacity")?).unwrap_or(0),
         max_stops: u32::try_from(r.int("max_stops")?).unwrap_or(0),
+        max_trips: u32::try_from(r.int("max_trips")?).unwrap_or(1),
         working_days: Weekdays::parse(&days).map_err(|e| StoreError::Corrupt {
             column: "working_days",
             reason: e.to_string(),
@@ -52,8 +53,8 @@ pub async fn insert_courier(conn: &mut AnyConnection, c: &Courier) -> Result<()>
     let at = ts(now());
     sqlx::query(
         "INSERT INTO couriers (id, site_id, name, phone, vehicle, capacity, max_stops, working_days, \
-         work_start, work_end, active, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
+         work_start, work_end, active, created_at, updated_at, max_trips) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13)",
     )
     .bind(c.id.to_string())
     .bind(c.site_id.to_string())
@@ -67,6 +68,7 @@ pub async fn insert_courier(conn: &mut AnyConnection, c: &Courier) -> Result<()>
     .bind(c.work_end.format("%H:%M").to_string())
     .bind(i64::from(c.active))
     .bind(at)
+    .bind(i64::from(c.max_trips))
     .execute(conn)
     .await?;
     Ok(())
@@ -76,7 +78,8 @@ pub async fn insert_courier(conn: &mut AnyConnection, c: &Courier) -> Result<()>
 pub async fn update_courier(conn: &mut AnyConnection, c: &Courier) -> Result<()> {
     let done = sqlx::query(
         "UPDATE couriers SET name = $1, phone = $2, vehicle = $3, capacity = $4, max_stops = $5, \
-         working_days = $6, work_start = $7, work_end = $8, active = $9, updated_at = $10 WHERE id = $11",
+         working_days = $6, work_start = $7, work_end = $8, active = $9, updated_at = $10, max_trips = $12 \
+         WHERE id = $11",
     )
     .bind(&c.name)
     .bind(c.phone.as_str())
@@ -89,6 +92,7 @@ pub async fn update_courier(conn: &mut AnyConnection, c: &Courier) -> Result<()>
     .bind(i64::from(c.active))
     .bind(ts(now()))
     .bind(c.id.to_string())
+    .bind(i64::from(c.max_trips))
     .execute(conn)
     .await?;
     if done.rows_affected() == 0 {

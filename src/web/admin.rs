@@ -27,7 +27,7 @@ use crate::store::audit::AuditFilter;
 /// Audit entries per page.
 const AUDIT_PAGE: i64 = 50;
 
-fn admin_only(staff: &Staff) -> Option<Response> {
+pub(super) fn admin_only(staff: &Staff) -> Option<Response> {
     (staff.user.role != Role::Admin).then(|| {
         failure(
             staff.lang,
@@ -43,7 +43,7 @@ fn err_of<'a>(errors: &'a [FieldError], name: &str) -> Option<&'a FieldError> {
 }
 
 /// A labelled input with its error beside it.
-fn input(
+pub(super) fn input(
     errors: &[FieldError],
     id: &str,
     name: &str,
@@ -62,7 +62,7 @@ fn input(
     }
 }
 
-fn checkbox(id: &str, name: &str, label: &str, checked: bool) -> Markup {
+pub(super) fn checkbox(id: &str, name: &str, label: &str, checked: bool) -> Markup {
     html! {
         div.field {
             input id=(id) name=(name) type="checkbox" value="on" checked[checked];
@@ -71,7 +71,7 @@ fn checkbox(id: &str, name: &str, label: &str, checked: bool) -> Markup {
     }
 }
 
-fn select(
+pub(super) fn select(
     errors: &[FieldError],
     id: &str,
     name: &str,
@@ -92,28 +92,29 @@ fn select(
     }
 }
 
-fn csrf(staff: &Staff) -> Markup {
+pub(super) fn csrf(staff: &Staff) -> Markup {
     html! { input type="hidden" name="_csrf" value=(staff.csrf); }
 }
 
-fn subnav(l: Lang) -> Markup {
+pub(super) fn subnav(l: Lang) -> Markup {
     html! {
         nav.subnav aria-label=(l.t("Menu admin", "Admin menu")) {
             a href="/admin/sites" { (l.t("Lokasi", "Sites")) }
             a href="/admin/partners" { (l.t("Mitra", "Partners")) }
+            a href="/admin/couriers" { (l.t("Kurir sendiri", "Our couriers")) }
             a href="/admin/users" { (l.t("Pengguna & token", "Users & tokens")) }
             a href="/admin/audit" { (l.t("Log audit", "Audit log")) }
         }
     }
 }
 
-fn page(staff: &Staff, status: StatusCode, title: &str, content: Markup) -> Response {
+pub(super) fn page(staff: &Staff, status: StatusCode, title: &str, content: Markup) -> Response {
     let l = staff.lang;
     let body = html! { main { (subnav(l)) h1 { (title) } (content) } };
     (status, layout(l, title, Some(staff), body)).into_response()
 }
 
-fn status_for(errors: &[FieldError]) -> StatusCode {
+pub(super) fn status_for(errors: &[FieldError]) -> StatusCode {
     if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -367,7 +368,7 @@ pub async fn create_site(
     }
 }
 
-fn parse_id(s: &str) -> Option<uuid::Uuid> {
+pub(super) fn parse_id(s: &str) -> Option<uuid::Uuid> {
     s.parse().ok()
 }
 

@@ -9,6 +9,7 @@
 
 mod admin;
 mod courier;
+mod couriers;
 pub mod i18n;
 mod login;
 mod map;
@@ -108,6 +109,14 @@ pub fn router(state: WebState) -> Router {
         .route(
             "/admin/partners/{id}/test-webhook",
             post(admin::test_webhook),
+        )
+        .route(
+            "/admin/couriers",
+            get(couriers::couriers).post(couriers::create_courier),
+        )
+        .route(
+            "/admin/couriers/{id}",
+            get(couriers::courier).post(couriers::update_courier),
         )
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/tokens", post(admin::create_token))

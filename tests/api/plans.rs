@@ -693,6 +693,48 @@ async fn our_courier_rides_a_second_trip_after_reloading(app: TestApp) {
     );
 }
 
+/// Trips are each courier's own: riding once a day, a courier of five tins takes five of eight
+/// elders and the rest are explained; allowed three trips, all eight ride. Out-of-range trips
+/// are refused and change nothing.
+async fn each_courier_rides_the_trips_they_agreed_to(app: TestApp) {
+    let social = app.token("social_worker", None).await;
+    let kitchen = app.site("kitchen", "Warung Bu Tin", -8.22, 114.358).await;
+    our_fleet(&app).await;
+    let r = app
+        .post(
+            "/api/v1/couriers",
+            &app.admin,
+            &json!({"site_id": kitchen, "name": "Pak Slamet", "phone": "0812-3333-4444",
+                    "vehicle": "Honda Supra", "capacity": 5, "max_stops": 8, "max_trips": 1,
+                    "work_start": "08:00", "work_end": "14:00"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let c = body(r).await;
+    assert_eq!(c["max_trips"], 1);
+    let id = c["id"].as_str().unwrap().to_owned();
+    elders(&app, &social, &kitchen, 8).await;
+    let plan = plan_day(&app, &social, "2031-03-04", true).await;
+    assert_eq!(plan["routes"].as_array().unwrap().len(), 1, "{plan}");
+    assert_eq!(plan["unplanned"].as_array().unwrap().len(), 3, "{plan}");
+
+    let path = format!("/api/v1/couriers/{id}");
+    for bad in [0, 5] {
+        let r = app
+            .patch(&path, &app.admin, &json!({"max_trips": bad}))
+            .await;
+        assert_problem(r, 422, "out_of_range", Some("max_trips")).await;
+    }
+    let r = app.patch(&path, &app.admin, &json!({"max_trips": 3})).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(body(r).await["max_trips"], 3);
+    let plan = plan_day(&app, &social, "2031-03-04", true).await;
+    assert_eq!(plan["routes"].as_array().unwrap().len(), 2, "{plan}");
+    assert_eq!(plan["unplanned"], json!([]), "{plan}");
+    let listed = body(app.get("/api/v1/couriers", &app.admin).await).await;
+    assert_eq!(listed[0]["max_trips"], 3, "{listed}");
+}
+
 /// A booking API's recent quotes at twice our estimate make its next routes cost twice as much
 /// in the plan (surge), so the plan prices what the company will really ask.
 async fn a_booking_apis_surge_prices_its_next_routes(app: TestApp) {
@@ -764,6 +806,10 @@ with_town! {
 
     async fn second_trip(app) {
         our_courier_rides_a_second_trip_after_reloading(app).await
+    }
+
+    async fn trips_per_courier(app) {
+        each_courier_rides_the_trips_they_agreed_to(app).await
     }
 
     async fn standing_routes(app) {

@@ -147,6 +147,14 @@ impl TestApp {
             .unwrap()
     }
 
+    pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.req(Method::PATCH, path, Some(token))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> Response {
         self.req(Method::GET, path, Some(token))
             .send()
