@@ -359,9 +359,10 @@ impl BookingWorker {
                     let siblings =
                         store::bookings::bookings_of_offer(&mut conn, b.offer_id).await?;
                     drop(conn);
+                    // A booking called off (its stop left the job) no longer counts.
                     let waiting = siblings
                         .iter()
-                        .filter(|o| o.id != b.id)
+                        .filter(|o| o.id != b.id && !matches!(o.state.as_str(), "cancel" | "done"))
                         .any(|o| !o.last_status.as_deref().is_some_and(has_driver));
                     if waiting {
                         return Ok(());

@@ -176,6 +176,8 @@ async fn cancel_job_in(
     job.status = JobStatus::Cancelled;
     job.updated_at = now;
     sj::update_job(&mut *conn, job).await?;
+    // A booking company's drivers are called off at once.
+    store::bookings::cancel_bookings_of_job(&mut *conn, job.id, now).await?;
     sj::close_job_alerts(
         &mut *conn,
         job.id,
@@ -816,6 +818,21 @@ impl Dispatch {
         stop.updated_at = now;
         sj::update_stop(&mut *conn, &stop).await?;
         let stops = live_stops(&mut *conn, job.id).await?;
+        if let Some(p) = job.partner_id
+            && store::partners::partner_in(&mut *conn, p).await?.kind == PartnerKind::BookingApi
+        {
+            // One booking per stop: that stop's booking is called off and the others go on
+            // under the same offer; nothing to re-offer.
+            store::bookings::cancel_booking_of_stop(&mut *conn, stop.id, now).await?;
+            if stops.is_empty() {
+                cancel_job_in(&mut *conn, &mut job, now).await?;
+            } else {
+                refresh_needs(&mut job, &stops);
+                job.updated_at = now;
+                sj::update_job(&mut *conn, &job).await?;
+            }
+            return Ok(());
+        }
         let offers = sj::offers_of_job_in(&mut *conn, job.id).await?;
         let pending = offers.iter().find(|o| o.status == OfferStatus::Pending);
         if let Some(p) = pending {

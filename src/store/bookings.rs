@@ -133,6 +133,23 @@ pub async fn cancel_bookings_of_job(
     Ok(())
 }
 
+/// Ask the worker to cancel the live booking of one stop at once (the stop left its job).
+pub async fn cancel_booking_of_stop(
+    conn: &mut AnyConnection,
+    stop: Uuid,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE bookings SET state = 'cancel', due_at = $1, updated_at = $1 \
+         WHERE stop_id = $2 AND state IN ('quote', 'searching', 'active')",
+    )
+    .bind(ts(now))
+    .bind(stop.to_string())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// The bookings that answer one offer (one per stop), oldest first.
 pub async fn bookings_of_offer(conn: &mut AnyConnection, offer: Uuid) -> Result<Vec<BookingRow>> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(

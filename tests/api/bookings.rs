@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::dispatch::{
-    PartnerKeys, job, mock_partner, order_status, partner, pharmacy_with_orders, plan, send_event,
+    job, mock_partner, order_status, partner, pharmacy_with_orders, plan, send_event,
 };
 use crate::support::*;
 use crate::with_town;
@@ -147,12 +147,12 @@ async fn run_bookings(app: &TestApp, at: chrono::DateTime<Utc>) -> usize {
 }
 
 /// Three prescriptions planned as one job for a batching partner, who turns it down: the job
-/// fails over to the booking partner. The job id and the batching partner's keys.
-async fn a_batched_job_failed_over(app: &TestApp, booking_url: &str) -> (String, PartnerKeys) {
+/// fails over to the booking partner. The job id and the pharmacist's token.
+async fn a_batched_job_failed_over(app: &TestApp, booking_url: &str) -> (String, String) {
     let (hook, _) = mock_partner(vec![(202, json!({}))]).await;
     let ojek = partner(app, "Ojek Sehat", &hook, 1, false).await;
     booking_partner(app, booking_url, 2).await;
-    pharmacy_with_orders(app, 3, false).await;
+    let (_, pharmacist, _) = pharmacy_with_orders(app, 3, false).await;
     let p = plan(app).await;
     assert_eq!(p["job_ids"].as_array().unwrap().len(), 1, "{p}");
     let job_id = p["job_ids"][0].as_str().unwrap().to_owned();
@@ -172,7 +172,7 @@ async fn a_batched_job_failed_over(app: &TestApp, booking_url: &str) -> (String,
             .status(),
         200
     );
-    (job_id, ojek)
+    (job_id, pharmacist)
 }
 
 with_town! {
@@ -352,5 +352,35 @@ with_town! {
         // About a finished booking: acknowledged, nothing to do.
         let r = post(lie.clone(), now, sign(&lie, now, &secret), path.clone()).await;
         assert_eq!(body(r).await["status"], "finished");
+    }
+
+    async fn a_cancelled_order_calls_off_its_own_booking_and_the_rest_of_the_job_goes_on(app) {
+        let (url, co) = company().await;
+        let (job_id, pharmacist) = a_batched_job_failed_over(&app, &url).await;
+        let t0 = Utc::now();
+        run_bookings(&app, t0).await;
+        let j = job(&app, &job_id).await;
+        let stops = j["stops"].as_array().unwrap().clone();
+        let gone = stops[1]["order_id"].as_str().unwrap().to_owned();
+        let gone_booking = j["bookings"].as_array().unwrap().iter()
+            .find(|b| b["stop_id"] == stops[1]["id"]).unwrap()["booking_id"].as_str().unwrap().to_owned();
+        let r = app.post(&format!("/api/v1/prescriptions/{gone}/cancel"), &pharmacist, &json!({"reason": "obat diambil keluarga"})).await;
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        // Its booking is called off at once; the offer stands for the other two.
+        run_bookings(&app, t0 + Duration::seconds(1)).await;
+        assert!(Company::calls(&co).contains(&format!("cancel {gone_booking}")), "{:?}", Company::calls(&co));
+        let j = job(&app, &job_id).await;
+        assert_eq!(j["offers"][1]["status"], "pending", "{j}");
+        let live = j["stops"].as_array().unwrap().iter().filter(|s| s["status"] != "removed").count();
+        assert_eq!(live, 2, "{j}");
+        assert_eq!(j["job"]["load"], 2);
+        for b in ["BK-1", "BK-2", "BK-3"].into_iter().filter(|b| *b != gone_booking) {
+            Company::set(&co, b, json!({"status": "driver_assigned", "driver": driver(1)}));
+        }
+        run_bookings(&app, t0 + Duration::seconds(31)).await;
+        run_bookings(&app, t0 + Duration::seconds(32)).await;
+        let j = job(&app, &job_id).await;
+        assert_eq!(j["job"]["status"], "courier_assigned", "two drivers are enough now: {j}");
+        assert_eq!(order_status(&app, &gone).await, "cancelled");
     }
 }
