@@ -633,14 +633,7 @@ pub async fn partner_events(
     let secrets = state.dispatch.partner_inbound_secrets(partner).await?;
     let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
     let webhook_id = verify_headers(&refs, &headers, &body, now.timestamp())
-        .map_err(|e| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "invalid_signature",
-                "Signature not accepted",
-                e.to_string(),
-            )
-        })?
+        .map_err(signature_refused)?
         .to_owned();
     let event = InboundEvent::parse(&body).map_err(|e| {
         ApiError::new(
@@ -693,6 +686,15 @@ pub async fn partner_events(
     }
 }
 
+fn signature_refused(e: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_signature",
+        "Signature not accepted",
+        e.to_string(),
+    )
+}
+
 /// A courier company's status callback about one of its bookings, signed its own way:
 /// `X-Callback-Timestamp` (Unix seconds, within five minutes) and `X-Callback-Signature:
 /// sha256=<hex HMAC-SHA256(callback secret, "{timestamp}.{body}")>`, the body the booking
@@ -720,14 +722,7 @@ pub async fn booking_callback(
         &body,
         crate::clock::now().timestamp(),
     )
-    .map_err(|e| {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_signature",
-            "Signature not accepted",
-            e.to_string(),
-        )
-    })?;
+    .map_err(signature_refused)?;
     let hurried = state
         .dispatch
         .booking_callback(partner, &about, crate::clock::now())

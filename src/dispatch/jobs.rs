@@ -177,7 +177,7 @@ async fn cancel_job_in(
     job.updated_at = now;
     sj::update_job(&mut *conn, job).await?;
     // A booking company's drivers are called off at once.
-    store::bookings::cancel_bookings_of_job(&mut *conn, job.id, now).await?;
+    store::bookings::call_off(&mut *conn, store::bookings::CallOff::Job(job.id), now).await?;
     sj::close_job_alerts(
         &mut *conn,
         job.id,
@@ -823,7 +823,8 @@ impl Dispatch {
         {
             // One booking per stop: that stop's booking is called off and the others go on
             // under the same offer; nothing to re-offer.
-            store::bookings::cancel_booking_of_stop(&mut *conn, stop.id, now).await?;
+            store::bookings::call_off(&mut *conn, store::bookings::CallOff::Stop(stop.id), now)
+                .await?;
             if stops.is_empty() {
                 cancel_job_in(&mut *conn, &mut job, now).await?;
             } else {

@@ -116,37 +116,34 @@ pub async fn update_booking(
     Ok(())
 }
 
-/// Ask the worker to cancel a job's live bookings at once.
-pub async fn cancel_bookings_of_job(
-    conn: &mut AnyConnection,
-    job: Uuid,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    sqlx::query(
-        "UPDATE bookings SET state = 'cancel', due_at = $1, updated_at = $1 \
-         WHERE job_id = $2 AND state IN ('quote', 'searching', 'active')",
-    )
-    .bind(ts(now))
-    .bind(job.to_string())
-    .execute(conn)
-    .await?;
-    Ok(())
+/// Which live bookings to call off.
+#[derive(Debug, Clone, Copy)]
+pub enum CallOff {
+    /// Every booking of a job (the job was cancelled).
+    Job(Uuid),
+    /// The booking of one stop (the stop left its job).
+    Stop(Uuid),
 }
 
-/// Ask the worker to cancel the live booking of one stop at once (the stop left its job).
-pub async fn cancel_booking_of_stop(
-    conn: &mut AnyConnection,
-    stop: Uuid,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    sqlx::query(
-        "UPDATE bookings SET state = 'cancel', due_at = $1, updated_at = $1 \
-         WHERE stop_id = $2 AND state IN ('quote', 'searching', 'active')",
-    )
-    .bind(ts(now))
-    .bind(stop.to_string())
-    .execute(conn)
-    .await?;
+/// Ask the worker to cancel live bookings at once.
+pub async fn call_off(conn: &mut AnyConnection, which: CallOff, now: DateTime<Utc>) -> Result<()> {
+    let (sql, id) = match which {
+        CallOff::Job(id) => (
+            "UPDATE bookings SET state = 'cancel', due_at = $1, updated_at = $1 \
+             WHERE job_id = $2 AND state IN ('quote', 'searching', 'active')",
+            id,
+        ),
+        CallOff::Stop(id) => (
+            "UPDATE bookings SET state = 'cancel', due_at = $1, updated_at = $1 \
+             WHERE stop_id = $2 AND state IN ('quote', 'searching', 'active')",
+            id,
+        ),
+    };
+    sqlx::query(sql)
+        .bind(ts(now))
+        .bind(id.to_string())
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::dispatch::{
-    job, mock_partner, order_status, partner, pharmacy_with_orders, plan, send_event,
+    PartnerKeys, job, mock_partner, order_status, partner, pharmacy_with_orders, plan, send_event,
 };
 use crate::support::*;
 use crate::with_town;
@@ -119,31 +119,45 @@ async fn company() -> (String, Shared) {
     (url, state)
 }
 
-/// A booking-API partner (ranked after the batching partner); its id and callback secret.
-async fn booking_partner(app: &TestApp, url: &str, rank: i64) -> (String, String) {
+/// A booking-API partner at `url` (Rp 9,000 + Rp 2,000/km, five parcels, no cold box): its
+/// id, the key antar calls it with (`signing_secret`) and the secret it signs callbacks with.
+pub(crate) async fn booking_partner(app: &TestApp, url: &str, rank: i64) -> PartnerKeys {
     let r = app
         .post(
             "/api/v1/admin/partners",
             &app.admin,
             &json!({"name": "Kirim Cepat", "kind": "booking_api", "webhook_url": url, "rank": rank, "offer_timeout_s": 600,
-                    "capabilities": {"max_stops": 1, "capacity": 5, "cold_box": true, "controlled_handover": false},
-                    "fare": {"base_idr": 30000, "per_km_idr": 2000}}),
+                    "capabilities": {"max_stops": 1, "capacity": 5, "cold_box": false, "controlled_handover": false},
+                    "fare": {"base_idr": 9000, "per_km_idr": 2000}}),
         )
         .await;
     assert_eq!(r.status(), 201);
     let b = body(r).await;
-    (
-        b["id"].as_str().unwrap().to_owned(),
-        b["callback_secret"].as_str().unwrap().to_owned(),
-    )
+    let s = |k: &str| b[k].as_str().unwrap().to_owned();
+    PartnerKeys {
+        id: s("id"),
+        signing_secret: s("signing_secret"),
+        callback_secret: s("callback_secret"),
+        token: s("token"),
+    }
 }
 
-async fn run_bookings(app: &TestApp, at: chrono::DateTime<Utc>) -> usize {
+/// The booking worker's pass at `at`, asking companies for callbacks at the test server when
+/// `callbacks`; how many bookings it looked at.
+pub(crate) async fn booking_pass(
+    app: &TestApp,
+    at: chrono::DateTime<Utc>,
+    callbacks: bool,
+) -> usize {
     antar::dispatch::bookings::BookingWorker::new(app.dispatch.clone(), StdDuration::from_secs(5))
-        .with_callbacks(Some(&app.base))
+        .with_callbacks(callbacks.then_some(app.base.as_str()))
         .run_once(at)
         .await
         .unwrap()
+}
+
+async fn run_bookings(app: &TestApp, at: chrono::DateTime<Utc>) -> usize {
+    booking_pass(app, at, true).await
 }
 
 /// Three prescriptions planned as one job for a batching partner, who turns it down: the job
@@ -294,7 +308,8 @@ with_town! {
 
     async fn a_signed_status_callback_hurries_its_booking_and_nothing_else_does(app) {
         let (url, co) = company().await;
-        let (partner_id, secret) = booking_partner(&app, &url, 1).await;
+        let keys = booking_partner(&app, &url, 1).await;
+        let (partner_id, secret) = (keys.id, keys.callback_secret);
         pharmacy_with_orders(&app, 1, false).await;
         let p = plan(&app).await;
         let job_id = p["job_ids"][0].as_str().unwrap().to_owned();

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 
+use crate::bookings::{booking_partner, booking_pass};
 use crate::dispatch::{
     deliver_all, job, mock_partner, order_status, partner, pharmacy_with_orders, plan,
 };
@@ -424,38 +425,15 @@ async fn mock_booking() -> (String, Arc<Mutex<MockBooking>>) {
     (url, state)
 }
 
-async fn booking_partner(app: &TestApp, url: &str, rank: i64) -> (String, String) {
-    let r = app
-        .post(
-            "/api/v1/admin/partners",
-            &app.admin,
-            &json!({"name": "Kirim Cepat", "kind": "booking_api", "webhook_url": url, "rank": rank, "offer_timeout_s": 600,
-                    "capabilities": {"max_stops": 1, "capacity": 5, "cold_box": false, "controlled_handover": false},
-                    "fare": {"base_idr": 9000, "per_km_idr": 2000}}),
-        )
-        .await;
-    assert_eq!(r.status(), 201);
-    let b = body(r).await;
-    (
-        b["id"].as_str().unwrap().to_owned(),
-        b["signing_secret"].as_str().unwrap().to_owned(),
-    )
-}
-
 async fn run_bookings(app: &TestApp, at: chrono::DateTime<Utc>) -> usize {
-    antar::dispatch::bookings::BookingWorker::new(
-        app.dispatch.clone(),
-        std::time::Duration::from_secs(5),
-    )
-    .run_once(at)
-    .await
-    .unwrap()
+    booking_pass(app, at, false).await
 }
 
 with_town! {
     async fn a_booking_api_partner_is_quoted_booked_polled_and_charged(app) {
         let (url, mock) = mock_booking().await;
-        let (partner_id, key) = booking_partner(&app, &url, 1).await;
+        let keys = booking_partner(&app, &url, 1).await;
+        let (partner_id, key) = (keys.id, keys.signing_secret);
         let (_, _, orders) = pharmacy_with_orders(&app, 1, false).await;
         let p = plan(&app).await;
         let job_id = p["job_ids"][0].as_str().unwrap().to_owned();
@@ -512,7 +490,7 @@ with_town! {
 
     async fn no_driver_found_fails_over_and_a_lapsed_offer_cancels_its_booking(app) {
         let (url, mock) = mock_booking().await;
-        let (booking_id, _) = booking_partner(&app, &url, 1).await;
+        let booking_id = booking_partner(&app, &url, 1).await.id;
         let (hook, _) = mock_partner(vec![]).await;
         let ojek = partner(&app, "Ojek Sehat", &hook, 2, true).await;
         pharmacy_with_orders(&app, 1, false).await;

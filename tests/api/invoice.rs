@@ -4,17 +4,18 @@
 //! the booking worker against the booking-API simulator (`partner-sim --mode booking`) and
 //! invoiced at their bookings' fares; no driver found fails over to the next partner.
 
-use std::time::Duration as StdDuration;
-
 use antar::partnersim::booking::{Advance, BookingSim, BookingSimConfig, BookingSimHandle};
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::bookings::{booking_partner, booking_pass};
 use crate::dispatch::{
     Seq, deliver_all, job, mock_partner, order_status, partner, pharmacy_with_orders, plan,
     send_event,
 };
+use crate::support::*;
+use crate::with_town;
 
 /// The booking-API simulator, moving each booking one step per status poll.
 async fn booking_sim(no_driver_rate: f64) -> BookingSimHandle {
@@ -27,31 +28,15 @@ async fn booking_sim(no_driver_rate: f64) -> BookingSimHandle {
 }
 
 /// A booking-API partner whose API is the simulator; the simulator takes the key antar minted.
-async fn booking_partner(app: &TestApp, sim: &BookingSimHandle, rank: i64) -> String {
-    let r = app
-        .post(
-            "/api/v1/admin/partners",
-            &app.admin,
-            &json!({"name": "Kirim Cepat", "kind": "booking_api", "webhook_url": sim.url(), "rank": rank,
-                    "offer_timeout_s": 600,
-                    "capabilities": {"max_stops": 1, "capacity": 5, "cold_box": false, "controlled_handover": false},
-                    "fare": {"base_idr": 9000, "per_km_idr": 2000}}),
-        )
-        .await;
-    assert_eq!(r.status(), 201);
-    let b = body(r).await;
-    sim.set_api_key(b["signing_secret"].as_str().unwrap());
-    b["id"].as_str().unwrap().to_owned()
+async fn sim_partner(app: &TestApp, sim: &BookingSimHandle, rank: i64) -> String {
+    let keys = booking_partner(app, &sim.url(), rank).await;
+    sim.set_api_key(&keys.signing_secret);
+    keys.id
 }
 
 async fn run_bookings(app: &TestApp, at: chrono::DateTime<Utc>) -> usize {
-    antar::dispatch::bookings::BookingWorker::new(app.dispatch.clone(), StdDuration::from_secs(5))
-        .run_once(at)
-        .await
-        .unwrap()
+    booking_pass(app, at, false).await
 }
-use crate::support::*;
-use crate::with_town;
 
 async fn invoice(app: &TestApp, partner: &str, month: &str) -> Value {
     let r = app
@@ -171,7 +156,7 @@ with_town! {
 
     async fn a_booking_partner_is_driven_through_the_simulator_and_invoiced_at_its_bookings(app) {
         let sim = booking_sim(0.0).await;
-        let partner_id = booking_partner(&app, &sim, 1).await;
+        let partner_id = sim_partner(&app, &sim, 1).await;
         let (_, _, orders) = pharmacy_with_orders(&app, 2, false).await;
         let p = plan(&app).await;
         let jobs: Vec<String> = p["job_ids"].as_array().unwrap().iter().map(|j| j.as_str().unwrap().to_owned()).collect();
@@ -219,7 +204,7 @@ with_town! {
 
     async fn no_driver_at_the_booking_company_fails_over_and_is_not_invoiced(app) {
         let sim = booking_sim(1.0).await;
-        let partner_id = booking_partner(&app, &sim, 1).await;
+        let partner_id = sim_partner(&app, &sim, 1).await;
         let (hook, _) = mock_partner(vec![(202, json!({}))]).await;
         let ojek = partner(&app, "Ojek Sehat", &hook, 2, false).await;
         pharmacy_with_orders(&app, 1, false).await;
