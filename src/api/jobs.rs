@@ -216,6 +216,9 @@ pub struct BookingView {
     pub booking_id: Option<String>,
     /// The company's last status.
     pub last_status: Option<String>,
+    /// The driver the company named for this stop (name, plate, phone).
+    #[schema(value_type = Option<Object>)]
+    pub driver: Option<serde_json::Value>,
     /// Fare quoted, rupiah.
     pub fare_quoted_idr: Option<i64>,
     /// Fare charged, rupiah.
@@ -243,6 +246,7 @@ impl From<JobDetail> for JobDetailView {
                     state: b.state,
                     booking_id: b.booking_ref,
                     last_status: b.last_status,
+                    driver: b.driver,
                     fare_quoted_idr: b.fare_quoted_idr,
                     fare_charged_idr: b.fare_charged_idr,
                 })

@@ -145,6 +145,7 @@ impl Dispatch {
                             fare_charged_idr: None,
                             last_status: None,
                             last_error: None,
+                            driver: None,
                             attempts: 0,
                             due_at: ctx.now,
                         },

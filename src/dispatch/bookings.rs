@@ -386,6 +386,9 @@ impl BookingWorker {
                 if let Some(driver) = &s.driver
                     && let Some(phone) = driver.phone.as_deref().and_then(|p| Phone::parse(p).ok())
                 {
+                    // Each stop's own driver, for staff who need to call about that stop.
+                    b.driver =
+                        Some(json!({"name": driver.name, "plate": driver.plate, "phone": phone}));
                     let event = InboundEvent::CourierAssigned(CourierAssigned {
                         job_id,
                         occurred_at: now,

@@ -38,6 +38,8 @@ pub struct BookingRow {
     pub last_status: Option<String>,
     /// The last failed call.
     pub last_error: Option<String>,
+    /// The driver the company named (JSON: name, plate, phone).
+    pub driver: Option<serde_json::Value>,
     /// Failed calls in a row.
     pub attempts: i64,
     /// When the worker looks next.
@@ -45,7 +47,7 @@ pub struct BookingRow {
 }
 
 const COLS: &str = "id, job_id, offer_id, partner_id, stop_id, state, quote_ref, booking_ref, \
-     fare_quoted_idr, fare_charged_idr, last_status, last_error, attempts, due_at";
+     fare_quoted_idr, fare_charged_idr, last_status, last_error, attempts, due_at, driver";
 
 fn from_row(r: &AnyRow) -> Result<BookingRow> {
     Ok(BookingRow {
@@ -61,6 +63,10 @@ fn from_row(r: &AnyRow) -> Result<BookingRow> {
         fare_charged_idr: r.opt_int("fare_charged_idr")?,
         last_status: r.opt_text("last_status")?,
         last_error: r.opt_text("last_error")?,
+        driver: r
+            .opt_text("driver")?
+            .map(|d| super::json_col("driver", &d))
+            .transpose()?,
         attempts: r.int("attempts")?,
         due_at: parse_ts("due_at", &r.text("due_at")?)?,
     })
@@ -97,7 +103,8 @@ pub async fn update_booking(
 ) -> Result<()> {
     sqlx::query(
         "UPDATE bookings SET state = $1, quote_ref = $2, booking_ref = $3, fare_quoted_idr = $4, \
-         fare_charged_idr = $5, last_status = $6, last_error = $7, attempts = $8, due_at = $9, updated_at = $10 \
+         fare_charged_idr = $5, last_status = $6, last_error = $7, attempts = $8, due_at = $9, updated_at = $10, \
+         driver = $12 \
          WHERE id = $11",
     )
     .bind(&b.state)
@@ -111,6 +118,7 @@ pub async fn update_booking(
     .bind(ts(b.due_at))
     .bind(ts(now))
     .bind(b.id.to_string())
+    .bind(b.driver.as_ref().map(serde_json::Value::to_string))
     .execute(conn)
     .await?;
     Ok(())

@@ -217,11 +217,14 @@ impl Store {
 
     /// Deliveries with their site, village, live stop, partner and courier: one query, ordered
     /// by window start. The live stop of an order is its most recently changed stop that was
-    /// not removed from its job.
+    /// not removed from its job; its courier is the driver a booking company named for that
+    /// stop, else the job's courier.
     pub async fn day_deliveries(&self, f: &DeliveryFilter) -> Result<Vec<DeliveryRow>> {
         let sql = "SELECT o.id, o.kind, o.status, o.site_id, si.name AS site_name, o.recipient_name, \
              r.village, o.meal_name, o.window_start, o.window_end, st.eta, st.status AS stop_status, \
-             st.fail_reason, p.name AS partner_name, j.courier, o.lat, o.lon, st.job_id, \
+             st.fail_reason, p.name AS partner_name, \
+             COALESCE((SELECT b.driver FROM bookings b WHERE b.stop_id = st.id AND b.driver IS NOT NULL \
+                 ORDER BY b.created_at DESC LIMIT 1), j.courier) AS courier, o.lat, o.lon, st.job_id, \
              st.tin_returned_at, st.note AS stop_note \
              FROM orders o \
              JOIN sites si ON si.id = o.site_id \

@@ -228,6 +228,18 @@ with_town! {
         assert_eq!(j["job"]["status"], "courier_assigned", "{j}");
         assert_eq!(j["offers"][1]["status"], "accepted");
         assert!(j["bookings"].as_array().unwrap().iter().all(|b| b["state"] == "active"), "{j}");
+        // Each stop knows its own driver.
+        let mut drivers: Vec<String> = j["bookings"].as_array().unwrap().iter()
+            .map(|b| b["driver"]["name"].as_str().unwrap().to_owned()).collect();
+        drivers.sort();
+        assert_eq!(drivers, ["Driver 1", "Driver 2", "Driver 3"], "{j}");
+        let today = app.dispatch.store().day_deliveries(&antar::store::web::DeliveryFilter {
+            limit: 100, ..Default::default()
+        }).await.unwrap();
+        let mut shown: Vec<String> = today.iter().filter_map(|d| d.courier.clone())
+            .map(|c| serde_json::from_str::<Value>(&c).unwrap()["name"].as_str().unwrap().to_owned()).collect();
+        shown.sort();
+        assert_eq!(shown, ["Driver 1", "Driver 2", "Driver 3"], "each delivery shows its own driver");
         let orders: Vec<String> = j["stops"].as_array().unwrap().iter()
             .map(|s| s["order_id"].as_str().unwrap().to_owned()).collect();
         for o in &orders {
