@@ -113,7 +113,8 @@ pub struct Store {
     write: AnyPool,
     read: AnyPool,
     backend: Backend,
-    _lock: Option<Arc<File>>,
+    /// Held from connect until [`Store::close`] (SQLite files only).
+    lock: Option<Arc<File>>,
 }
 
 impl Store {
@@ -162,7 +163,7 @@ impl Store {
                 write,
                 read,
                 backend: Backend::Sqlite,
-                _lock: lock,
+                lock,
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = AnyPoolOptions::new()
@@ -173,7 +174,7 @@ impl Store {
                 write: pool.clone(),
                 read: pool,
                 backend: Backend::Postgres,
-                _lock: None,
+                lock: None,
             })
         } else {
             Err(StoreError::UnsupportedUrl(url.to_owned()))
@@ -213,10 +214,15 @@ impl Store {
         sqlx::query("SELECT 1").execute(&self.read).await.is_ok()
     }
 
-    /// Close all connections (waits for checked-out ones to come back).
+    /// Close all connections (waits for checked-out ones to come back), then release the
+    /// database file's lock: once closed this handle cannot touch the file, so a server started
+    /// again (in this process or another) may open it while old handles are still around.
     pub async fn close(&self) {
         self.write.close().await;
         self.read.close().await;
+        if let Some(lock) = &self.lock {
+            let _ = lock.unlock();
+        }
     }
 }
 
