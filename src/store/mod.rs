@@ -354,3 +354,27 @@ pub(crate) fn opt_location(
         _ => Ok(None),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_sqlite_file_is_held_by_one_store_until_it_is_closed() {
+        let dir = std::env::temp_dir().join(format!("antar-lock-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}", dir.join("antar.db").display());
+        let first = Store::connect(&url).await.unwrap();
+        assert!(matches!(
+            Store::connect(&url).await,
+            Err(StoreError::Locked(_))
+        ));
+        // Closed but still held (as a handle kept by a test or a task would be).
+        first.close().await;
+        let again = Store::connect(&url).await.unwrap();
+        assert!(again.ping().await);
+        again.close().await;
+        drop(first);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
