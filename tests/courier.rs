@@ -1,8 +1,11 @@
 //! The courier page in headless Chromium at 360 px: open the link, mark a stop, lose the
 //! network (chromedriver's network emulation), mark two more (the page keeps them queued and
-//! says so), get the network back, and find exactly one event per action in antar.
+//! says so), get the network back, and find exactly one event per action in antar. And with
+//! antar itself gone (its server stopped, so the service worker's fetches fail too): reopen
+//! the link from the service worker's copy, mark stops there, start antar again on the same
+//! port over the same database, and find each action once.
 //! No sleeps: the test waits for what the page shows (an attribute set when the server has
-//! acknowledged an action).
+//! acknowledged an action, the service worker's readiness asked through script).
 
 #[allow(dead_code, unused_imports, unused_macros)]
 #[path = "api/support.rs"]
@@ -168,7 +171,8 @@ async fn run(app: TestApp) {
 
     // The page is kept on the phone (service worker active, page cached) before the signal goes.
     // Reopening it offline is not driven here: chromedriver's network emulation covers the
-    // page but not its service worker, whose requests would still reach the server.
+    // page but not its service worker, whose requests would still reach the server (see
+    // `reopen_with_antar_gone`, which stops the server instead).
     wait_for("body[data-kept]".into()).await;
     let ready = c
         .execute_async(
@@ -249,6 +253,172 @@ async fn a_courier_marks_stops_offline_and_each_reaches_antar_once_sqlite() {
 async fn a_courier_marks_stops_offline_and_each_reaches_antar_once_postgres() {
     if let Some(app) = TestApp::spawn_with(Backend::Postgres, TOWN).await {
         run(app).await;
+    }
+}
+
+/// Reopen the courier link with antar unreachable: its server is stopped (not emulated), so the
+/// service worker's own fetch fails and only its cached copy can answer.
+async fn reopen_with_antar_gone(mut app: TestApp) {
+    let Some((driver, chromium)) = browser_tools() else {
+        return;
+    };
+    let (job_id, link, stops, _) = own_fleet_job(&app).await;
+    let job: uuid::Uuid = job_id.parse().unwrap();
+    let url = format!("{}{link}", app.base);
+    let driver = start_driver(&driver);
+    let c = browser(&driver, &chromium).await;
+    let session = c.session_id().await.unwrap().unwrap();
+    phone_screen(&driver.url, &session).await;
+    let wait_for = |css: String| {
+        let c = c.clone();
+        async move {
+            c.wait()
+                .at_most(Duration::from_secs(30))
+                .for_element(Locator::Css(&css))
+                .await
+                .unwrap_or_else(|e| panic!("{css} never appeared: {e}"));
+        }
+    };
+    let tap = |stop: String, action: &'static str| {
+        let c = c.clone();
+        async move {
+            c.find(Locator::Css(&format!(
+                "li[data-stop='{stop}'] button[data-a='{action}']"
+            )))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        }
+    };
+    let queue_text = || {
+        let c = c.clone();
+        async move {
+            c.find(Locator::Id("q"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+
+    c.goto(&url).await.unwrap();
+    wait_for("#q.sent".into()).await;
+    // Online: the first stop reaches antar at once.
+    tap(stops[0].clone(), "delivered").await;
+    wait_for(format!(
+        "li[data-stop='{}'][data-sent='delivered']",
+        stops[0]
+    ))
+    .await;
+    // Kept on the phone: the page in the cache, the service worker active.
+    wait_for("body[data-kept]".into()).await;
+    let ready = c
+        .execute_async(
+            "var done=arguments[arguments.length-1];\
+             navigator.serviceWorker.ready.then(function(r){done(!!r.active);});",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(ready, json!(true));
+    assert_eq!(app.dispatch.store().job_events(job).await.unwrap().len(), 1);
+
+    // antar goes away: nothing listens on its port any more.
+    app.stop().await;
+    assert!(
+        reqwest::get(&url).await.is_err(),
+        "the server is really down"
+    );
+    // A tap without antar waits on the phone.
+    tap(stops[1].clone(), "delivered").await;
+    wait_for("#q.pending".into()).await;
+    assert_eq!(queue_text().await, "1 menunggu dikirim");
+
+    // Reopen the link: the service worker answers from its cache, the queue is still there.
+    c.goto(&url).await.unwrap();
+    wait_for("#q.pending".into()).await;
+    assert_eq!(queue_text().await, "1 menunggu dikirim");
+    let shown = c
+        .execute(
+            "return [document.body.getAttribute('data-token')!==null,\
+                     document.querySelectorAll('li[data-stop]').length,\
+                     !!navigator.serviceWorker.controller,\
+                     document.documentElement.scrollWidth];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(shown[0], json!(true), "the courier page, not an error page");
+    assert_eq!(shown[1], json!(3), "every stop is shown");
+    assert_eq!(shown[2], json!(true), "served by the service worker");
+    assert!(shown[3].as_i64().unwrap() <= 360, "still fits 360 px");
+    // Another stop marked on the reopened page joins the queue.
+    tap(stops[2].clone(), "not_home").await;
+    wait_for(format!(
+        "li[data-stop='{}'][data-queued='not_home']",
+        stops[2]
+    ))
+    .await;
+    assert_eq!(queue_text().await, "2 menunggu dikirim");
+
+    // antar is back on the same port over the same database: the queue drains by itself.
+    app.restart().await;
+    wait_for(format!(
+        "li[data-stop='{}'][data-sent='delivered']",
+        stops[1]
+    ))
+    .await;
+    wait_for(format!(
+        "li[data-stop='{}'][data-sent='not_home']",
+        stops[2]
+    ))
+    .await;
+    wait_for("#q.sent".into()).await;
+    let got = app.dispatch.store().job_events(job).await.unwrap();
+    let kinds: Vec<&str> = got.iter().map(|(_, t, _)| t.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["stop.delivered", "stop.delivered", "stop.failed"],
+        "{got:?}"
+    );
+    assert!(
+        got.iter().all(|(_, _, outcome)| outcome == "applied"),
+        "{got:?}"
+    );
+    let ids: std::collections::HashSet<&str> = got.iter().map(|(id, _, _)| id.as_str()).collect();
+    assert_eq!(ids.len(), 3, "each action once: {got:?}");
+    let j = body(app.get(&format!("/api/v1/jobs/{job_id}"), &app.admin).await).await;
+    let status_of = |id: &str| {
+        j["stops"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == id)
+            .unwrap()["status"]
+            .clone()
+    };
+    assert_eq!(status_of(&stops[1]), "delivered");
+    assert_eq!(status_of(&stops[2]), "failed");
+    assert_eq!(j["job"]["status"], "completed");
+    // Online again, a reload comes from antar and sends nothing twice.
+    c.refresh().await.unwrap();
+    wait_for("#q.sent".into()).await;
+    assert_eq!(app.dispatch.store().job_events(job).await.unwrap().len(), 3);
+    c.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_courier_reopens_the_link_while_antar_is_down_and_each_action_arrives_once_sqlite() {
+    reopen_with_antar_gone(TestApp::spawn_with(Backend::Sqlite, TOWN).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn a_courier_reopens_the_link_while_antar_is_down_and_each_action_arrives_once_postgres() {
+    if let Some(app) = TestApp::spawn_with(Backend::Postgres, TOWN).await {
+        reopen_with_antar_gone(app).await;
     }
 }
 

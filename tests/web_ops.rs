@@ -1,6 +1,7 @@
 //! The operations pages over real HTTP on loopback, on SQLite and PostgreSQL: the map (stops,
 //! routes and roads, access by site), reports over a range (per program, failure reasons, cost
-//! per delivery, CSV), the admin pages (admins only, CSRF, errors beside fields, tokens shown
+//! per delivery, CSV), a partner's monthly invoice (totals per payer, job lines, the month in
+//! local time, CSV, who may see it), the admin pages (admins only, CSRF, errors beside fields, tokens shown
 //! once, the test webhook and its delivery, the audit log), gzip; and, in headless Chromium, a
 //! partner's event changing a delivery on an open Today page without a reload.
 
@@ -14,7 +15,7 @@ mod web_support;
 use std::sync::{Arc, Mutex};
 
 use antar::dispatch::outbox::OutboxWorker;
-use antar::domain::{JobStatus, OrderKind, PlanId, StopStatus};
+use antar::domain::{JobStatus, OrderKind, PartnerId, PlanId, StopStatus};
 use antar::store::jobs::{JobRow, PlanRow, StopRow};
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
@@ -47,6 +48,7 @@ async fn accepting_partner() -> (String, Arc<Mutex<Vec<Value>>>) {
 }
 
 struct PartnerKeys {
+    id: PartnerId,
     callback_secret: String,
     token: String,
 }
@@ -64,6 +66,7 @@ async fn api_partner(app: &TestApp, name: &str, url: &str) -> PartnerKeys {
     assert_eq!(r.status(), 201);
     let p = body(r).await;
     PartnerKeys {
+        id: PartnerId(p["id"].as_str().unwrap().parse().unwrap()),
         callback_secret: p["callback_secret"].as_str().unwrap().to_owned(),
         token: p["token"].as_str().unwrap().to_owned(),
     }
@@ -183,12 +186,18 @@ async fn the_map_draws_the_days_stops_route_and_roads_for_those_who_may_see_them
 }
 }
 
-/// Put the orders on a completed job: the first delivered on time, the second late, the third
-/// failed (not home).
-async fn finish_orders(app: &TestApp, site: &str, orders: &[String]) {
+/// A completed medicine job of one stop per order, for `partner` (none: nobody's), departing
+/// at `start` with the planner's fare `fare_idr`; each stop ends as its outcome says (state,
+/// failure reason, when it was recorded). Returns the job's id.
+async fn completed_job(
+    app: &TestApp,
+    site: &str,
+    partner: Option<PartnerId>,
+    start: DateTime<Utc>,
+    fare_idr: f64,
+    outcomes: &[(&String, StopStatus, Option<&str>, DateTime<Utc>)],
+) -> uuid::Uuid {
     let site = site.parse().unwrap();
-    let start: DateTime<Utc> = "2031-03-04T02:00:00Z".parse().unwrap();
-    let end: DateTime<Utc> = "2031-03-04T06:00:00Z".parse().unwrap();
     let mut tx = app.dispatch.store().begin().await.unwrap();
     let plan = PlanId(uuid::Uuid::now_v7());
     antar::store::jobs::insert_plan(
@@ -197,10 +206,10 @@ async fn finish_orders(app: &TestApp, site: &str, orders: &[String]) {
             id: plan,
             site_id: Some(site),
             origin: "on_demand".into(),
-            orders: 3,
+            orders: outcomes.len() as i64,
             routes: 1,
             unplanned: json!([]),
-            cost_idr: 20000.0,
+            cost_idr: fare_idr,
             one_trip_per_order_idr: 0.0,
             matrix_ms: 0,
             solve_ms: 0,
@@ -221,15 +230,15 @@ async fn finish_orders(app: &TestApp, site: &str, orders: &[String]) {
             site_id: site,
             kind: OrderKind::Medicine,
             status: JobStatus::Completed,
-            partner_id: None,
+            partner_id: partner,
             departure: start,
             distance_m: 4000.0,
             duration_s: 900.0,
-            fare_idr: 20000.0,
+            fare_idr,
             geometry: Vec::new(),
             needs_cold_box: false,
             needs_controlled: false,
-            load: 3,
+            load: outcomes.len() as i64,
             last_seq: 0,
             round: 1,
             courier: None,
@@ -242,16 +251,7 @@ async fn finish_orders(app: &TestApp, site: &str, orders: &[String]) {
     )
     .await
     .unwrap();
-    let outcomes = [
-        (StopStatus::Delivered, None, start + Duration::hours(1)),
-        (StopStatus::Delivered, None, end + Duration::hours(1)),
-        (
-            StopStatus::Failed,
-            Some("not_home"),
-            start + Duration::hours(2),
-        ),
-    ];
-    for (i, (o, (status, reason, at))) in orders.iter().zip(outcomes).enumerate() {
+    for (i, (o, status, reason, at)) in outcomes.iter().enumerate() {
         let stop = StopRow {
             id: uuid::Uuid::now_v7(),
             job_id: job,
@@ -259,11 +259,11 @@ async fn finish_orders(app: &TestApp, site: &str, orders: &[String]) {
             order_id: o.parse().unwrap(),
             parcel_code: format!("OB-{i}"),
             eta: start + Duration::minutes(30),
-            status,
+            status: *status,
             proof: None,
             fail_reason: reason.map(str::to_owned),
             note: None,
-            updated_at: at,
+            updated_at: *at,
         };
         antar::store::jobs::insert_stop(&mut tx, &stop)
             .await
@@ -274,6 +274,35 @@ async fn finish_orders(app: &TestApp, site: &str, orders: &[String]) {
             .unwrap();
     }
     tx.commit().await.unwrap();
+    job
+}
+
+/// Put the orders on a completed job: the first delivered on time, the second late, the third
+/// failed (not home).
+async fn finish_orders(app: &TestApp, site: &str, orders: &[String]) {
+    let start: DateTime<Utc> = "2031-03-04T02:00:00Z".parse().unwrap();
+    let end: DateTime<Utc> = "2031-03-04T06:00:00Z".parse().unwrap();
+    let outcomes = [
+        (
+            &orders[0],
+            StopStatus::Delivered,
+            None,
+            start + Duration::hours(1),
+        ),
+        (
+            &orders[1],
+            StopStatus::Delivered,
+            None,
+            end + Duration::hours(1),
+        ),
+        (
+            &orders[2],
+            StopStatus::Failed,
+            Some("not_home"),
+            start + Duration::hours(2),
+        ),
+    ];
+    completed_job(app, site, None, start, 20000.0, &outcomes).await;
 }
 
 on_both_backends! {
@@ -349,6 +378,134 @@ async fn reports_count_a_range_per_program_with_reasons_and_cost_and_download_as
     assert_eq!(ph.login("apoteker", PASSWORD).await.status, 303);
     assert_eq!(ph.get("/reports?from=2031-03-03&to=2031-03-05").await.status, 403);
     assert_eq!(ph.get("/reports.csv?from=2031-03-03&to=2031-03-05").await.status, 403);
+}
+}
+
+on_both_backends! {
+async fn staff_reconcile_a_partners_month_on_the_invoice_page_and_download_it_as_csv(app) {
+    let (site, orders) = pharmacy_orders(&app, "RSUD Blambangan", 5).await;
+    let ojek = api_partner(&app, "Ojek Sehat", "http://127.0.0.1:9/hook").await;
+    let other = api_partner(&app, "Ojek Lain", "http://127.0.0.1:9/lain").await;
+    let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+    let delivered = |o: &'static str, i: usize| (&orders[i], StopStatus::Delivered, None::<&str>, at(o));
+    // 09:00 in Banyuwangi on 4 March; three stops; charged more than the quote.
+    let a = completed_job(&app, &site, Some(ojek.id), at("2031-03-04T02:00:00Z"), 20000.0,
+        &[delivered("2031-03-04T03:00:00Z", 0), delivered("2031-03-04T03:10:00Z", 1),
+          delivered("2031-03-04T03:20:00Z", 2)]).await;
+    // 23:30 local on 31 March: still March; the patient pays.
+    let b_job = completed_job(&app, &site, Some(ojek.id), at("2031-03-31T16:30:00Z"), 12500.0,
+        &[delivered("2031-03-31T17:00:00Z", 3)]).await;
+    // 00:30 local on 1 April: March in UTC, April in Banyuwangi.
+    let c_job = completed_job(&app, &site, Some(ojek.id), at("2031-03-31T17:30:00Z"), 9000.0,
+        &[delivered("2031-03-31T18:00:00Z", 4)]).await;
+    let mut tx = app.dispatch.store().begin().await.unwrap();
+    antar::store::invoice::set_job_charged_fare(&mut tx, a, 27_500).await.unwrap();
+    tx.commit().await.unwrap();
+    let r = app.put(&format!("/api/v1/jobs/{b_job}/payer"), &app.admin, &json!({"payer": "patient"})).await;
+    assert_eq!(r.status(), 204);
+    user(&app, "sari", "social_worker", None).await;
+    user(&app, "root", "admin", None).await;
+    user(&app, "apoteker", "pharmacist", Some(&site)).await;
+
+    let mut b = Browser::new(&app.base);
+    assert_eq!(b.get("/reports/invoice").await.status, 303, "signed-in staff only");
+    assert_eq!(b.login("sari", PASSWORD).await.status, 303);
+    assert!(b.get("/reports").await.text.contains("<a href=\"/reports/invoice\">"), "linked from the reports page");
+    // Nothing chosen yet: the form, this month, both partners to choose from.
+    let empty = b.get("/reports/invoice").await;
+    assert_eq!(empty.status, 200);
+    assert!(empty.text.contains("<label for=\"inv-partner\">") && empty.text.contains("<label for=\"inv-month\">"));
+    assert!(empty.text.contains(&format!("<option value=\"{}\">Ojek Lain</option>", other.id)));
+    assert!(!empty.text.contains("id=\"invoice-totals\""));
+
+    let march = b.get(&format!("/reports/invoice?partner_id={}&month=2031-03", ojek.id)).await;
+    assert_eq!(march.status, 200);
+    let t = &march.text;
+    assert!(t.contains("Ojek Sehat · 2031-03"), "{t}");
+    assert!(t.contains(&format!("<option value=\"{}\" selected>Ojek Sehat</option>", ojek.id)));
+    // Totals per payer: jobs, stops, quoted, charged, difference, in rupiah the Indonesian way.
+    for row in [
+        "<tr id=\"payer-program\"><th scope=\"row\">program</th><td>1</td><td>3</td><td>Rp 20.000</td><td>Rp 27.500</td><td>+Rp 7.500</td></tr>",
+        "<tr id=\"payer-patient\"><th scope=\"row\">pasien</th><td>1</td><td>1</td><td>Rp 12.500</td><td>Rp 12.500</td><td>Rp 0</td></tr>",
+        "<tr id=\"payer-all\"><th scope=\"row\">Jumlah</th><td>2</td><td>4</td><td>Rp 32.500</td><td>Rp 40.000</td><td>+Rp 7.500</td></tr>",
+    ] {
+        assert!(t.contains(row), "{row} in {t}");
+    }
+    // The lines: departure in local time, state translated, stops, fares, payer.
+    let line = |id: uuid::Uuid, rest: &str| {
+        let id = id.to_string();
+        format!("<tr id=\"job-{id}\"><th scope=\"row\">{}", rest.replace("CODE", &format!("<code>{id}</code>")))
+    };
+    let line_a = line(a, "2031-03-04<br>09:00 WIB</th><td>CODE</td><td>selesai</td><td>3</td><td>Rp 20.000</td><td>Rp 27.500</td><td>+Rp 7.500</td><td>program</td></tr>");
+    let line_b = line(b_job, "2031-03-31<br>23:30 WIB</th><td>CODE</td><td>selesai</td><td>1</td><td>Rp 12.500</td><td>Rp 12.500</td><td>Rp 0</td><td>pasien</td></tr>");
+    assert!(t.contains(&line_a), "{line_a} in {t}");
+    assert!(t.contains(&line_b), "{line_b} in {t}");
+    assert!(t.find(&line_a) < t.find(&line_b), "in departure order");
+    assert!(!t.contains(&c_job.to_string()), "a job of 1 April (local) is not March's");
+    // April has that job alone.
+    let april = b.get(&format!("/reports/invoice?partner_id={}&month=2031-04", ojek.id)).await;
+    assert_eq!(april.status, 200);
+    assert!(april.text.contains(&line(c_job, "2031-04-01<br>00:30 WIB</th><td>CODE</td><td>selesai</td><td>1</td><td>Rp 9.000</td><td>Rp 9.000</td><td>Rp 0</td><td>program</td></tr>")), "{}", april.text);
+    assert!(!april.text.contains(&a.to_string()) && !april.text.contains(&b_job.to_string()));
+    // Another partner's month is empty.
+    let theirs = b.get(&format!("/reports/invoice?partner_id={}&month=2031-03", other.id)).await;
+    assert!(theirs.text.contains("<tr id=\"payer-all\"><th scope=\"row\">Jumlah</th><td>0</td><td>0</td><td>Rp 0</td><td>Rp 0</td><td>Rp 0</td></tr>"));
+    assert!(theirs.text.contains("Tidak ada pekerjaan bulan ini."));
+    // English.
+    let en = b.get(&format!("/reports/invoice?partner_id={}&month=2031-03&lang=en", ojek.id)).await;
+    assert!(en.text.contains("Totals per payer"));
+    assert!(en.text.contains("<td>completed</td>") && en.text.contains("<th scope=\"row\">patient</th>"), "{}", en.text);
+
+    // The CSV: the same file the API hands out.
+    let csv_path = format!("/reports/invoice.csv?partner_id={}&month=2031-03", ojek.id);
+    assert!(t.contains(&csv_path.replace('&', "&amp;")), "a download link");
+    let r = b
+        .client
+        .get(format!("{}{csv_path}", app.base))
+        .header(reqwest::header::COOKIE, b.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+    assert_eq!(
+        r.headers()["content-disposition"],
+        format!("attachment; filename=\"antar-invoice-2031-03-{}.csv\"", ojek.id).as_str()
+    );
+    let csv = r.text().await.unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows[0], "date,job_id,status,stops,quoted_idr,charged_idr,payer");
+    assert_eq!(rows[1], format!("2031-03-04,{a},completed,3,20000,27500,program"));
+    assert_eq!(rows[2], format!("2031-03-31,{b_job},completed,1,12500,12500,patient"));
+    assert_eq!(*rows.last().unwrap(), "total,2,,4,32500,40000,all");
+    let api = app
+        .get(&format!("/api/v1/reports/invoice?partner_id={}&month=2031-03&format=csv", ojek.id), &app.admin)
+        .await;
+    assert_eq!(api.text().await.unwrap(), csv);
+
+    // Bad input: the error beside its field.
+    let bad_month = b.get(&format!("/reports/invoice?partner_id={}&month=2031-13", ojek.id)).await;
+    assert_eq!(bad_month.status, 422);
+    assert!(bad_month.text.contains("id=\"inv-month-err\""), "{}", bad_month.text);
+    assert!(bad_month.text.contains("aria-describedby=\"inv-month-err\""));
+    let bad_partner = b.get("/reports/invoice?partner_id=ojek&month=2031-03").await;
+    assert_eq!(bad_partner.status, 422);
+    assert!(bad_partner.text.contains("id=\"inv-partner-err\""));
+    let unknown = b.get(&format!("/reports/invoice?partner_id={}&month=2031-03", uuid::Uuid::now_v7())).await;
+    assert_eq!(unknown.status, 404);
+    assert_eq!(b.get(&format!("/reports/invoice.csv?partner_id={}&month=maret", ojek.id)).await.status, 422);
+
+    // Admins may see it too, pharmacists may not (the API's rule).
+    let mut root = Browser::new(&app.base);
+    assert_eq!(root.login("root", PASSWORD).await.status, 303);
+    assert_eq!(root.get(&format!("/reports/invoice?partner_id={}&month=2031-03", ojek.id)).await.status, 200);
+    let mut ph = Browser::new(&app.base);
+    assert_eq!(ph.login("apoteker", PASSWORD).await.status, 303);
+    assert_eq!(ph.get("/reports/invoice").await.status, 403);
+    let refused = ph.get(&format!("/reports/invoice?partner_id={}&month=2031-03", ojek.id)).await;
+    assert_eq!(refused.status, 403);
+    assert!(!refused.text.contains("Rp 27.500"));
+    assert_eq!(ph.get(&csv_path).await.status, 403);
 }
 }
 

@@ -158,43 +158,6 @@ impl From<Invoice> for InvoiceView {
     }
 }
 
-/// The CSV: one row per job, then one total row per payer and an overall total.
-fn csv_of(i: &Invoice) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::from("date,job_id,status,stops,quoted_idr,charged_idr,payer\r\n");
-    for l in &i.lines {
-        let _ = write!(
-            out,
-            "{},{},{},{},{},{},{}\r\n",
-            l.date,
-            l.job_id,
-            l.status,
-            l.stops,
-            l.quoted_idr,
-            l.charged_idr,
-            l.payer.as_str()
-        );
-    }
-    for (p, t) in &i.per_payer {
-        let _ = write!(
-            out,
-            "total,{},,{},{},{},{}\r\n",
-            t.jobs,
-            t.stops,
-            t.quoted_idr,
-            t.charged_idr,
-            p.as_str()
-        );
-    }
-    let t = i.total;
-    let _ = write!(
-        out,
-        "total,{},,{},{},{},all\r\n",
-        t.jobs, t.stops, t.quoted_idr, t.charged_idr
-    );
-    out
-}
-
 /// A partner's month as antar recorded it, to reconcile its invoice: per job the date, stops,
 /// quoted and charged fare and payer, with totals per payer. CSV with `Accept: text/csv` or
 /// `format=csv` (the total rows have `total` in the date column and the job count in job_id).
@@ -236,7 +199,7 @@ pub async fn invoice_report(
                     format!("attachment; filename=\"{name}\""),
                 ),
             ],
-            csv_of(&invoice),
+            invoice.csv(),
         )
             .into_response());
     }

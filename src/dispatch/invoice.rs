@@ -9,11 +9,13 @@
 //!
 //! Jobs counted: those the partner completed, plus any with a recorded charge (a cancellation
 //! fee), departing in the month (local dates in the region's zone).
+//!
+//! The CSV ([`Invoice::csv`]) lives here so the API and the staff page hand out the same file.
 //! Must not depend on `api` or `web`.
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, NaiveDate, NaiveTime};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -29,6 +31,8 @@ pub use crate::store::invoice::Payer;
 pub struct InvoiceLine {
     /// Local date of departure.
     pub date: NaiveDate,
+    /// Departure (the page shows it in local time).
+    pub departure: DateTime<Utc>,
     /// The job.
     pub job_id: Uuid,
     /// Its state.
@@ -80,6 +84,64 @@ pub struct Invoice {
     pub per_payer: BTreeMap<Payer, InvoiceTotal>,
     /// Everything.
     pub total: InvoiceTotal,
+}
+
+impl InvoiceTotal {
+    /// Charged minus quoted: what the partner billed above (or below) its quotes.
+    pub fn difference_idr(&self) -> i64 {
+        self.charged_idr - self.quoted_idr
+    }
+}
+
+impl Invoice {
+    /// One row per job, then one total row per payer and an overall total (the total rows have
+    /// `total` in the date column and the job count in `job_id`).
+    pub fn csv(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::from("date,job_id,status,stops,quoted_idr,charged_idr,payer\r\n");
+        for l in &self.lines {
+            let _ = write!(
+                out,
+                "{},{},{},{},{},{},{}\r\n",
+                l.date,
+                l.job_id,
+                l.status,
+                l.stops,
+                l.quoted_idr,
+                l.charged_idr,
+                l.payer.as_str()
+            );
+        }
+        for (p, t) in &self.per_payer {
+            let _ = write!(
+                out,
+                "total,{},,{},{},{},{}\r\n",
+                t.jobs,
+                t.stops,
+                t.quoted_idr,
+                t.charged_idr,
+                p.as_str()
+            );
+        }
+        let t = self.total;
+        let _ = write!(
+            out,
+            "total,{},,{},{},{},all\r\n",
+            t.jobs, t.stops, t.quoted_idr, t.charged_idr
+        );
+        out
+    }
+}
+
+/// A partner as the invoice page offers it for choosing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvoicePartner {
+    /// The partner.
+    pub id: PartnerId,
+    /// Its name.
+    pub name: String,
+    /// False once switched off (its past months can still be reconciled).
+    pub active: bool,
 }
 
 /// Parse `YYYY-MM` into the month's first day.
@@ -138,6 +200,7 @@ impl Dispatch {
             let quoted = r.quoted_fare_idr.unwrap_or(r.fare_idr.round() as i64);
             let line = InvoiceLine {
                 date: r.departure.with_timezone(&self.tz).date_naive(),
+                departure: r.departure,
                 job_id: r.job_id,
                 status: r.status,
                 stops: r.stops,
@@ -157,6 +220,25 @@ impl Dispatch {
             per_payer,
             total,
         })
+    }
+
+    /// The partners whose months may be reconciled, by name: id, name and whether active, no
+    /// secrets or endpoints. For the same roles as [`Dispatch::invoice`].
+    pub async fn invoice_partners(&self, who: &Principal) -> Result<Vec<InvoicePartner>> {
+        require(who, &[Role::Admin, Role::SocialWorker])?;
+        let mut out: Vec<InvoicePartner> = self
+            .store
+            .partners()
+            .await?
+            .into_iter()
+            .map(|p| InvoicePartner {
+                id: p.id,
+                name: p.name,
+                active: p.active,
+            })
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.0.cmp(&b.id.0)));
+        Ok(out)
     }
 
     /// Record who pays for a job's fare (admins and social workers), audited.

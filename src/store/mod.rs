@@ -113,7 +113,8 @@ pub struct Store {
     write: AnyPool,
     read: AnyPool,
     backend: Backend,
-    _lock: Option<Arc<File>>,
+    /// Held from connect until [`Store::close`] (SQLite files only).
+    lock: Option<Arc<File>>,
 }
 
 impl Store {
@@ -162,7 +163,7 @@ impl Store {
                 write,
                 read,
                 backend: Backend::Sqlite,
-                _lock: lock,
+                lock,
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = AnyPoolOptions::new()
@@ -173,7 +174,7 @@ impl Store {
                 write: pool.clone(),
                 read: pool,
                 backend: Backend::Postgres,
-                _lock: None,
+                lock: None,
             })
         } else {
             Err(StoreError::UnsupportedUrl(url.to_owned()))
@@ -213,10 +214,15 @@ impl Store {
         sqlx::query("SELECT 1").execute(&self.read).await.is_ok()
     }
 
-    /// Close all connections (waits for checked-out ones to come back).
+    /// Close all connections (waits for checked-out ones to come back), then release the
+    /// database file's lock: once closed this handle cannot touch the file, so a server started
+    /// again (in this process or another) may open it while old handles are still around.
     pub async fn close(&self) {
         self.write.close().await;
         self.read.close().await;
+        if let Some(lock) = &self.lock {
+            let _ = lock.unlock();
+        }
     }
 }
 
@@ -346,5 +352,29 @@ pub(crate) fn opt_location(
                 })
         }
         _ => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_sqlite_file_is_held_by_one_store_until_it_is_closed() {
+        let dir = std::env::temp_dir().join(format!("antar-lock-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}", dir.join("antar.db").display());
+        let first = Store::connect(&url).await.unwrap();
+        assert!(matches!(
+            Store::connect(&url).await,
+            Err(StoreError::Locked(_))
+        ));
+        // Closed but still held (as a handle kept by a test or a task would be).
+        first.close().await;
+        let again = Store::connect(&url).await.unwrap();
+        assert!(again.ping().await);
+        again.close().await;
+        drop(first);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -1,6 +1,7 @@
 //! Words on the pages, in Bahasa Indonesia (the default) and English: one table for every
 //! state, alert kind and reason code that a page shows (Today, the map, reports, admin), so a
-//! code is said the same way everywhere.
+//! code is said the same way everywhere. Rupiah amounts are written the Indonesian way in
+//! both languages ([`rupiah`]: `Rp 12.500`), as invoices and receipts in Banyuwangi write them.
 //!
 //! Pure: no HTTP, no storage.
 
@@ -205,6 +206,16 @@ impl Lang {
         }
     }
 
+    /// Who pays a job's fare (`program`, `patient`); unknown names are shown as they are.
+    pub fn payer(self, s: &str) -> Cow<'static, str> {
+        let t = |id, en| Cow::Borrowed(self.t(id, en));
+        match s {
+            "program" => t("program", "program"),
+            "patient" => t("pasien", "patient"),
+            other => Cow::Owned(other.to_owned()),
+        }
+    }
+
     /// An alert's handling state.
     pub fn alert_status(self, s: AlertStatus) -> &'static str {
         match s {
@@ -212,6 +223,32 @@ impl Lang {
             AlertStatus::Acknowledged => self.t("ditangani", "acknowledged"),
             AlertStatus::Closed => self.t("selesai", "closed"),
         }
+    }
+}
+
+/// Whole rupiah with a dot between thousands: `Rp 12.500`, `-Rp 1.500`.
+pub fn rupiah(idr: i64) -> String {
+    let digits = idr.unsigned_abs().to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push('.');
+        }
+        grouped.push(c);
+    }
+    if idr < 0 {
+        format!("-Rp {grouped}")
+    } else {
+        format!("Rp {grouped}")
+    }
+}
+
+/// A difference in rupiah with its sign always shown: `+Rp 7.500`, `-Rp 500`, `Rp 0`.
+pub fn rupiah_signed(idr: i64) -> String {
+    if idr > 0 {
+        format!("+{}", rupiah(idr))
+    } else {
+        rupiah(idr)
     }
 }
 
@@ -225,6 +262,23 @@ mod tests {
         assert_eq!(Lang::parse("EN"), Some(Lang::En));
         assert_eq!(Lang::parse("fr"), None);
         assert_eq!(Lang::En.order_status(OrderStatus::Delivered), "delivered");
+    }
+
+    #[test]
+    fn rupiah_groups_thousands_with_dots_and_keeps_the_sign() {
+        assert_eq!(rupiah(0), "Rp 0");
+        assert_eq!(rupiah(500), "Rp 500");
+        assert_eq!(rupiah(12_500), "Rp 12.500");
+        assert_eq!(rupiah(100_000), "Rp 100.000");
+        assert_eq!(rupiah(1_234_567), "Rp 1.234.567");
+        assert_eq!(rupiah(-1_500), "-Rp 1.500");
+        assert_eq!(rupiah(i64::MIN), "-Rp 9.223.372.036.854.775.808");
+        assert_eq!(rupiah_signed(7_500), "+Rp 7.500");
+        assert_eq!(rupiah_signed(-500), "-Rp 500");
+        assert_eq!(rupiah_signed(0), "Rp 0");
+        assert_eq!(Lang::Id.payer("patient"), "pasien");
+        assert_eq!(Lang::En.payer("patient"), "patient");
+        assert_eq!(Lang::Id.payer("dinas"), "dinas");
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod admin;
 mod courier;
 mod couriers;
 pub mod i18n;
+mod invoice;
 mod login;
 mod map;
 mod people;
@@ -91,6 +92,8 @@ pub fn router(state: WebState) -> Router {
         .route("/map", get(map::page))
         .route("/reports", get(reports::page))
         .route("/reports.csv", get(reports::csv))
+        .route("/reports/invoice", get(invoice::page))
+        .route("/reports/invoice.csv", get(invoice::csv))
         .route("/admin", get(admin::home))
         .route("/admin/sites", get(admin::sites).post(admin::create_site))
         .route(

@@ -5,7 +5,7 @@
 //!
 //! There is no funder field in antar: the program (meal, medicine) stands for the funder, and
 //! the page says so. (Who pays a job's fare, program or patient, is for partner invoices:
-//! `dispatch::invoice`.)
+//! `dispatch::invoice`, shown at `/reports/invoice`, linked from here.)
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -388,6 +388,7 @@ pub async fn page(
                 (field("to", "r-to", l.t("Sampai tanggal", "To"), &to_v))
                 div { button type="submit" { (l.t("Tampilkan", "Show")) } }
             }
+            p.subnav { a href="/reports/invoice" { (l.t("Tagihan mitra per bulan", "Partner invoices per month")) } }
             @if let Some(r) = &report {
                 p { a href={ "/reports.csv?from=" (r.from) "&to=" (r.to) } download {
                     (l.t("Unduh CSV", "Download CSV"))

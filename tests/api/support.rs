@@ -1,5 +1,7 @@
 //! Test support: start the real application on 127.0.0.1:0 with a fresh database (a SQLite file
-//! in a temporary folder, or a new PostgreSQL database), and talk to it over HTTP.
+//! in a temporary folder, or a new PostgreSQL database), and talk to it over HTTP. A test may
+//! stop the server ([`TestApp::stop`]) and start it again on the same address over the same
+//! database ([`TestApp::restart`]), as an outage would.
 
 use std::path::PathBuf;
 
@@ -19,11 +21,32 @@ pub enum Backend {
 pub struct TestApp {
     pub base: String,
     /// The application's use cases (the outbox worker does not run in tests: they drive it).
+    /// Replaced on [`TestApp::restart`]: the stopped server's pool is closed.
     pub dispatch: antar::dispatch::Dispatch,
     pub client: Client,
     pub admin: String,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    // Read only by `stop` and `restart`, which not every test binary uses.
+    #[allow(dead_code)]
+    settings: Settings,
+    #[allow(dead_code)]
+    server: Option<Serving>,
     dir: PathBuf,
+}
+
+/// A running server: dropping `stop` (or sending on it) shuts it down; `served` ends once it
+/// has let in-flight requests finish, closed its pool and freed its port.
+#[allow(dead_code)]
+struct Serving {
+    stop: tokio::sync::oneshot::Sender<()>,
+    served: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+fn serve(app: Application) -> Serving {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let served = tokio::spawn(app.run_until_stopped(async move {
+        let _ = stopped.await;
+    }));
+    Serving { stop, served }
 }
 
 impl Drop for TestApp {
@@ -108,19 +131,43 @@ impl TestApp {
             .expect("the application builds");
         let admin = app.dispatch().bootstrap_admin().await.expect("bootstrap");
         let base = format!("http://{}", app.local_addr());
+        // A restart listens where this one does.
+        settings.server.listen = app.local_addr().to_string();
         let dispatch = app.dispatch().clone();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(app.run_until_stopped(async move {
-            let _ = stopped.await;
-        }));
         Some(TestApp {
             base,
             dispatch,
             client: Client::new(),
             admin,
-            _stop: stop,
+            settings,
+            server: Some(serve(app)),
             dir,
         })
+    }
+
+    /// Stop serving as a shutdown does (in-flight requests finish, the pool closes) and wait
+    /// until the port is free; the database stays. Nothing answers at [`TestApp::base`] then.
+    #[allow(dead_code)]
+    pub async fn stop(&mut self) {
+        if let Some(Serving { stop, served }) = self.server.take() {
+            let _ = stop.send(());
+            served
+                .await
+                .expect("the server task ends")
+                .expect("the server stops cleanly");
+        }
+    }
+
+    /// Serve again on the same address over the same database (stopping first if running).
+    #[allow(dead_code)]
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        let app = Application::build(&self.settings)
+            .await
+            .expect("the application builds again over the same database");
+        assert_eq!(format!("http://{}", app.local_addr()), self.base);
+        self.dispatch = app.dispatch().clone();
+        self.server = Some(serve(app));
     }
 
     pub fn req(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
