@@ -348,6 +348,8 @@ impl BookingWorker {
                                         },
                                         // Booking fares are recorded on the booking itself.
                                         fare_idr: None,
+                                        concern: None,
+                                        note: None,
                                     }),
                                     now,
                                 )

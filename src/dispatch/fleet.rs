@@ -583,6 +583,8 @@ impl Dispatch {
                         recipient_name: Some("diserahkan oleh kurir antar".into()),
                     },
                     fare_idr: None,
+                    concern: None,
+                    note: None,
                 })
             }
             CourierActionKind::NotHome => failed(FailReason::NotHome, note.clone())?,

@@ -256,6 +256,8 @@ async fn deliver(shared: &Shared, job: &Job, stop: &Stop, proof: Proof) -> Poste
             stop_id: stop.stop_id,
             proof,
             fare_idr: None,
+            concern: None,
+            note: None,
         })
     })
     .await

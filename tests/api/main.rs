@@ -12,3 +12,4 @@ mod plans;
 mod prescriptions;
 mod robustness;
 mod support;
+mod unwell;
