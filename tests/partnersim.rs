@@ -12,6 +12,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use antar::domain::{LatLon, OrderKind, TimeWindow};
 use antar::partnersim::{PartnerSim, PinBook, SimConfig, SimHandle};
+use antar::webhooks::inbound::InboundEvent;
 use antar::webhooks::outbound::{
     CancelReason, Envelope, Gender, Handling, Handover, JobCancelled, JobId, JobOffered,
     JobUpdated, OfferId, OfferWithdrawn, OutboundEvent, ParcelCode, Pickup, RecipientLabel, Stop,
@@ -209,6 +210,7 @@ async fn spawn_with(
     config.slow_rate = 0.0;
     config.error_rate = 0.0;
     config.fail_rate = 0.0;
+    config.unwell_rate = 0.0;
     config.time_scale = 10_000.0;
     config.seed = 42;
     let book_for_sim = PinBook::default();
@@ -439,7 +441,13 @@ async fn failed_stops_carry_a_contract_reason_and_a_courier_note() {
     for e in failed {
         let reason = e["reason"].as_str().unwrap();
         assert!(
-            ["not_home", "address_not_found", "refused"].contains(&reason),
+            [
+                "not_home",
+                "address_not_found",
+                "refused",
+                "recipient_unwell"
+            ]
+            .contains(&reason),
             "{e}"
         );
         assert!(!e["note"].as_str().unwrap().is_empty(), "{e}");
@@ -447,6 +455,53 @@ async fn failed_stops_carry_a_contract_reason_and_a_courier_note() {
     let stats = sim.stats();
     assert_eq!((stats.stops_failed, stats.stops_delivered), (4, 0));
     assert_eq!(stats.jobs_completed, 1);
+}
+
+#[tokio::test]
+async fn a_courier_who_finds_the_recipient_unwell_says_so_whether_or_not_it_was_handed_over() {
+    // Every recipient unwell: the first ride hands everything over, the second nothing.
+    for fail_rate in [0.0, 1.0] {
+        let (sim, antar, client) = spawn(&[], |c| {
+            c.unwell_rate = 1.0;
+            c.fail_rate = fail_rate;
+        })
+        .await;
+        let job = offer(3, Handover::InPerson);
+        let body = envelope(OutboundEvent::JobOffered(job.clone()));
+        let (status, _) = post(&client, &sim, Some(OUTBOUND), &msg_id(), &body).await;
+        assert_eq!(status, 200);
+        sim.wait_idle().await;
+
+        let events = antar.taken();
+        assert_seq_in_order(&events, job.job_id);
+        // Every callback is one antar's contract reads.
+        for e in &events {
+            InboundEvent::parse(e.to_string().as_bytes())
+                .unwrap_or_else(|err| panic!("{e}: {err}"));
+        }
+        let closing: Vec<&Value> = events
+            .iter()
+            .filter(|e| e["type"] == "stop.delivered" || e["type"] == "stop.failed")
+            .collect();
+        assert_eq!(closing.len(), 3);
+        for e in closing {
+            if fail_rate == 0.0 {
+                assert_eq!(
+                    (&e["type"], &e["concern"]),
+                    (&json!("stop.delivered"), &json!("unwell")),
+                    "{e}"
+                );
+            } else {
+                assert_eq!(
+                    (&e["type"], &e["reason"]),
+                    (&json!("stop.failed"), &json!("recipient_unwell")),
+                    "{e}"
+                );
+            }
+            assert!(!e["note"].as_str().unwrap().is_empty(), "{e}");
+        }
+        sim.shutdown().await;
+    }
 }
 
 #[tokio::test]

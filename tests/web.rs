@@ -39,19 +39,31 @@ async fn prescription_today(app: &TestApp, token: &str, patient: &str) -> OrderI
 
 /// Raise an alert directly in the store (as a failed handover would).
 async fn raise_alert(app: &TestApp, site: &str, order: OrderId, note: &str) -> AlertId {
+    raise(app, AlertKind::Welfare, "not_home", site, order, note).await
+}
+
+/// [`raise_alert`] of any kind and reason.
+async fn raise(
+    app: &TestApp,
+    kind: AlertKind,
+    reason: &str,
+    site: &str,
+    order: OrderId,
+    note: &str,
+) -> AlertId {
     let id = AlertId(uuid::Uuid::now_v7());
     let mut tx = app.dispatch.store().begin().await.unwrap();
     antar::store::jobs::insert_alert(
         &mut tx,
         &AlertRow {
             id,
-            kind: AlertKind::Welfare,
+            kind,
             status: AlertStatus::Open,
             site_id: Some(site.parse().unwrap()),
             order_id: Some(order),
             job_id: None,
             recipient_id: None,
-            reason: "not_home".into(),
+            reason: reason.into(),
             note: note.into(),
             raised_at: antar::store::now(),
             acknowledged_by: None,
@@ -262,6 +274,26 @@ async fn the_today_page_lists_a_delivery_and_its_alert_is_acknowledged_then_clos
         .await;
     let text = audit.text().await.unwrap();
     assert!(text.contains("social_worker:sari"), "{text}");
+}
+}
+
+on_both_backends! {
+async fn an_unwell_alert_is_on_today_in_both_languages(app) {
+    user(&app, "sari", "social_worker", None).await;
+    let site = app
+        .site("pharmacy", "RSUD Blambangan", -8.2192, 114.3691)
+        .await;
+    let pharm = app.token("pharmacist", Some(&site)).await;
+    let order = prescription_today(&app, &pharm, "Ibu Siti Aminah").await;
+    raise(&app, AlertKind::Unwell, "recipient_unwell", &site, order, "demam, sendirian").await;
+    let mut b = Browser::new(&app.base);
+    assert_eq!(b.login("sari", PASSWORD).await.status, 303);
+    let page = b.get("/today").await;
+    assert!(page.text.contains("<strong>Sakit, perlu perhatian</strong>"), "{}", page.text);
+    assert!(page.text.contains("Penerima sakit") && page.text.contains("demam, sendirian"));
+    let en = b.get("/today?lang=en").await;
+    assert!(en.text.contains("<strong>Unwell, needs attention</strong>"), "{}", en.text);
+    assert!(en.text.contains("Recipient unwell"));
 }
 }
 

@@ -356,9 +356,9 @@ async fn reports_count_a_range_per_program_with_reasons_and_cost_and_download_as
     assert_eq!(
         lines.next().unwrap(),
         "date,program,orders,delivered,delivered_on_time,delivered_late,failed,failed_not_home,\
-         failed_refused,failed_address_not_found,failed_unsafe,failed_other,fares_idr,cost_per_delivery_idr"
+         failed_refused,failed_address_not_found,failed_unsafe,failed_recipient_unwell,failed_other,fares_idr,cost_per_delivery_idr"
     );
-    assert_eq!(lines.next().unwrap(), "2031-03-04,medicine,3,2,1,1,1,1,0,0,0,0,20000,10000");
+    assert_eq!(lines.next().unwrap(), "2031-03-04,medicine,3,2,1,1,1,1,0,0,0,0,0,20000,10000");
     assert_eq!(lines.next(), None);
 
     // Bad ranges: the error beside the field, nothing computed.

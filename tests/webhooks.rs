@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use antar::domain::{LatLon, OrderKind, Phone, TimeWindow};
-use antar::webhooks::inbound::{FailReason, InboundEvent, OfferReply};
+use antar::webhooks::inbound::{Concern, FailReason, InboundEvent, OfferReply};
 use antar::webhooks::outbound::{
     CancelReason, Envelope, Gender, Handling, Handover, JobCancelled, JobId, JobOffered,
     JobUpdated, OfferId, OfferWithdrawn, OutboundEvent, ParcelCode, Pickup, RecipientLabel, Stop,
@@ -1010,7 +1010,10 @@ fn every_inbound_event_type_parses() {
         json!({"type": "job.picked_up"}),
         json!({"type": "stop.arrived", "stop_id": STOP}),
         json!({"type": "stop.delivered", "stop_id": STOP, "proof": {"pin": "4821"}}),
+        json!({"type": "stop.delivered", "stop_id": STOP, "proof": {"recipient_name": "Mbah Darmi"},
+               "concern": "unwell", "note": "demam, sendirian"}),
         json!({"type": "stop.failed", "stop_id": STOP, "reason": "not_home", "note": "pintu terkunci"}),
+        json!({"type": "stop.failed", "stop_id": STOP, "reason": "recipient_unwell", "note": "dibawa ke puskesmas"}),
         json!({"type": "courier.location", "location": {"lat": -8.22, "lon": 114.36}}),
     ];
     for case in cases {
@@ -1035,6 +1038,32 @@ fn every_inbound_event_type_parses() {
             assert_eq!(f.reason, FailReason::AddressNotFound);
             assert_eq!(f.note, None);
         }
+        other => panic!("{other:?}"),
+    }
+    // A delivery without a concern (every partner before the field existed) has none.
+    match inbound(json!({"type": "stop.delivered", "stop_id": STOP, "proof": {"pin": "4821"}}))
+        .unwrap()
+    {
+        InboundEvent::StopDelivered(d) => {
+            assert_eq!((d.concern, d.note.as_deref()), (None, None));
+            let wire = serde_json::to_value(InboundEvent::StopDelivered(d)).unwrap();
+            assert!(
+                wire.get("concern").is_none() && wire.get("note").is_none(),
+                "{wire}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    match inbound(json!({"type": "stop.delivered", "stop_id": STOP, "proof": {"pin": "4821"}, "concern": "unwell"}))
+        .unwrap()
+    {
+        InboundEvent::StopDelivered(d) => assert_eq!(d.concern, Some(Concern::Unwell)),
+        other => panic!("{other:?}"),
+    }
+    match inbound(json!({"type": "stop.failed", "stop_id": STOP, "reason": "recipient_unwell"}))
+        .unwrap()
+    {
+        InboundEvent::StopFailed(f) => assert_eq!(f.reason, FailReason::RecipientUnwell),
         other => panic!("{other:?}"),
     }
 }
@@ -1072,6 +1101,10 @@ fn bad_inbound_events_are_refused_with_the_reason() {
     refused(
         json!({"type": "stop.failed", "stop_id": STOP, "reason": "rain"}),
         "unknown variant `rain`",
+    );
+    refused(
+        json!({"type": "stop.delivered", "stop_id": STOP, "proof": {"pin": "1"}, "concern": "sad"}),
+        "unknown variant `sad`",
     );
     refused(
         json!({"type": "courier.location", "location": {"lat": 95.0, "lon": 114.0}}),

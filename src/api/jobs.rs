@@ -442,7 +442,8 @@ pub async fn retry_job(
 pub struct AlertView {
     /// Id.
     pub id: Uuid,
-    /// `welfare`, `job_unassigned`, `medicine_failed`, `partner_disabled`, `wave_missed`.
+    /// `welfare`, `unwell`, `job_unassigned`, `medicine_failed`, `partner_disabled`,
+    /// `wave_missed`.
     pub kind: String,
     /// `open`, `acknowledged`, `closed`.
     pub status: String,
@@ -454,7 +455,7 @@ pub struct AlertView {
     pub job_id: Option<Uuid>,
     /// Recipient.
     pub recipient_id: Option<Uuid>,
-    /// Stable reason code (`not_home`, `refused`, `all_partners_declined`, …).
+    /// Stable reason code (`not_home`, `refused`, `recipient_unwell`, `all_partners_declined`, …).
     pub reason: String,
     /// The courier's or the system's words.
     pub note: String,

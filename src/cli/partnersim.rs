@@ -116,6 +116,10 @@ pub struct PartnerSimArgs {
     /// Share of stops that fail (not_home, address_not_found, refused).
     #[arg(long, default_value_t = 0.05)]
     pub fail_rate: f64,
+    /// Share of stops where the recipient is found unwell (a delivery with concern unwell, or
+    /// a failure recipient_unwell).
+    #[arg(long, default_value_t = 0.01)]
+    pub unwell_rate: f64,
     /// Share of PIN stops where a wrong PIN is reported first.
     #[arg(long, default_value_t = 0.0)]
     pub wrong_pin_rate: f64,
@@ -165,6 +169,7 @@ pub async fn run(args: PartnerSimArgs) -> anyhow::Result<()> {
     config.slow_rate = args.slow_rate;
     config.error_rate = args.error_rate;
     config.fail_rate = args.fail_rate;
+    config.unwell_rate = args.unwell_rate;
     config.wrong_pin_rate = args.wrong_pin_rate;
     config.seed = args.seed;
     config.time_scale = args.time_scale;

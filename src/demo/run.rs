@@ -425,6 +425,10 @@ fn print_report(r: &DemoReport) {
         get(&f.alerts_by_kind, "welfare")
     );
     println!(
+        "  unwell alerts          {:>6}",
+        get(&f.alerts_by_kind, "unwell")
+    );
+    println!(
         "  medicine returned      {:>6}",
         get(&f.alerts_by_kind, "medicine_failed")
     );

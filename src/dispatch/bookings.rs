@@ -425,6 +425,8 @@ impl BookingWorker {
                             },
                             // Booking fares are recorded on the booking itself.
                             fare_idr: None,
+                            concern: None,
+                            note: None,
                         });
                         self.apply(b, b.id, "delivered", event, now).await?;
                         b.fare_charged_idr = s.fare_idr.map(i64::from).or(b.fare_quoted_idr);

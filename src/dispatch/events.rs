@@ -1,6 +1,7 @@
 //! Partner callbacks (`/partner/v1/events`) and what follows from them: offers decided, couriers
 //! named, pickups, handovers checked against their proof, failed handovers turned into welfare
-//! alerts (meals) or returns to the pharmacy (medicine), and the alerts staff handle.
+//! alerts (meals) or returns to the pharmacy (medicine), recipients found unwell turned into
+//! `unwell` alerts (whether or not the handover was made), and the alerts staff handle.
 //!
 //! Each event is applied in one transaction that also records its `webhook-id`, so a retried
 //! event is acknowledged and ignored. Events never move a job, a stop or an order backwards:
@@ -20,13 +21,16 @@ use crate::domain::{
 };
 use crate::store::jobs::{self as sj, AlertFilter, AlertRow, JobRow, StopRow};
 use crate::store::{self, audit};
-use crate::webhooks::inbound::{FailReason, InboundEvent, Proof};
+use crate::webhooks::inbound::{Concern, FailReason, InboundEvent, Proof};
 
 /// A handover this far (metres) from the stored pin proposes a correction.
 pub const CORRECTION_MIN_M: f64 = 150.0;
 
 /// At most this many delivery attempts of a medicine; after that the patient collects it.
 pub const MAX_ATTEMPTS: i64 = 3;
+
+/// The reason code of an `unwell` alert, whether the handover was made or not.
+const UNWELL_REASON: &str = "recipient_unwell";
 
 /// What became of an inbound event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +60,7 @@ fn fail_reason_str(r: FailReason) -> &'static str {
         FailReason::Refused => "refused",
         FailReason::AddressNotFound => "address_not_found",
         FailReason::Unsafe => "unsafe",
+        FailReason::RecipientUnwell => UNWELL_REASON,
         FailReason::Other => "other",
     }
 }
@@ -65,6 +70,25 @@ fn not_your_job() -> DispatchError {
         code: "not_your_job",
         detail: "this job is not held by your organisation".into(),
     }
+}
+
+/// Raise an open alert about one order of a job, for its site and recipient.
+async fn alert_in(
+    conn: &mut sqlx::AnyConnection,
+    kind: AlertKind,
+    reason: &str,
+    note: &str,
+    job: &JobRow,
+    order: &Order,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    let mut alert = AlertRow::open(kind, reason, note, at);
+    alert.site_id = Some(order.site_id);
+    alert.order_id = Some(order.id);
+    alert.job_id = Some(job.id);
+    alert.recipient_id = order.recipient_id;
+    sj::insert_alert(conn, &alert).await?;
+    Ok(())
 }
 
 /// A stop of the job, by id.
@@ -265,6 +289,13 @@ impl Dispatch {
                     "recipient_name": e.proof.recipient_name,
                     "occurred_at": e.occurred_at,
                 }));
+                if let Some(n) = e.note.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+                    // Kept beside what the courier may have noted at the door before.
+                    stop.note = Some(match stop.note.take() {
+                        Some(old) if !old.is_empty() => format!("{old}\n{n}"),
+                        _ => n.to_owned(),
+                    });
+                }
                 stop.updated_at = now;
                 let stop = stop.clone();
                 sj::update_stop(&mut *conn, &stop).await?;
@@ -277,6 +308,21 @@ impl Dispatch {
                         OrderStatus::Delivered,
                         "handed over",
                         &actor,
+                    )
+                    .await?;
+                }
+                if e.concern == Some(Concern::Unwell) {
+                    // Handed over, and still someone should visit.
+                    let note = e.note.as_deref().map_or("", str::trim);
+                    let at = e.occurred_at.min(now);
+                    alert_in(
+                        &mut *conn,
+                        AlertKind::Unwell,
+                        UNWELL_REASON,
+                        note,
+                        job,
+                        &order,
+                        at,
                     )
                     .await?;
                 }
@@ -316,7 +362,7 @@ impl Dispatch {
                     &mut *conn,
                     job,
                     &order,
-                    fail_reason_str(e.reason),
+                    e.reason,
                     e.note.as_deref().unwrap_or(""),
                     e.occurred_at,
                     now,
@@ -511,14 +557,15 @@ impl Dispatch {
     }
 
     /// A handover failed: a meal ends `failed` and raises a welfare alert; a medicine goes
-    /// back to the pharmacy (`failed → returning`) and the pharmacy is alerted.
+    /// back to the pharmacy (`failed → returning`) and the pharmacy is alerted. When the
+    /// recipient was too ill to take it, the alert is `unwell` instead: someone must visit.
     #[allow(clippy::too_many_arguments)]
     async fn handover_failed_in(
         &self,
         conn: &mut sqlx::AnyConnection,
         job: &JobRow,
         order: &Order,
-        reason: &str,
+        why: FailReason,
         note: &str,
         occurred_at: DateTime<Utc>,
         now: DateTime<Utc>,
@@ -540,6 +587,7 @@ impl Dispatch {
         if status != OrderStatus::PickedUp {
             return Ok(());
         }
+        let reason = fail_reason_str(why);
         store::orders::set_status(
             &mut *conn,
             order.id,
@@ -564,13 +612,12 @@ impl Dispatch {
                 AlertKind::MedicineFailed
             }
         };
-        let mut alert = AlertRow::open(kind, reason, note, occurred_at.min(now));
-        alert.site_id = Some(order.site_id);
-        alert.order_id = Some(order.id);
-        alert.job_id = Some(job.id);
-        alert.recipient_id = order.recipient_id;
-        sj::insert_alert(&mut *conn, &alert).await?;
-        Ok(())
+        let kind = if why == FailReason::RecipientUnwell {
+            AlertKind::Unwell
+        } else {
+            kind
+        };
+        alert_in(conn, kind, reason, note, job, order, occurred_at.min(now)).await
     }
 
     async fn complete_if_done(

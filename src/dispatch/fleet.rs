@@ -12,7 +12,8 @@
 //! What the courier does on the page becomes the same [`InboundEvent`] a partner would post
 //! and goes through [`Dispatch::partner_event`] with the page's own event id as the
 //! de-duplication key, so a retried action is answered `duplicate` and everything downstream
-//! (order states, PIN check, welfare alerts, returns) is shared with partner callbacks.
+//! (order states, PIN check, welfare and `unwell` alerts, returns) is shared with partner
+//! callbacks.
 //! Must not depend on `api` or `web`.
 
 use base64::Engine;
@@ -29,7 +30,7 @@ use crate::domain::{CourierId, JobStatus, Principal, Role, SiteId, StopStatus};
 use crate::store::jobs::{self as sj, JobRow};
 use crate::store::{self, audit};
 use crate::webhooks::inbound::{
-    FailReason, InboundEvent, JobPickedUp, Proof, StopDelivered, StopFailed,
+    Concern, FailReason, InboundEvent, JobPickedUp, Proof, StopDelivered, StopFailed,
 };
 use crate::webhooks::outbound::{JobId, Stop, StopId};
 
@@ -111,7 +112,8 @@ pub enum CourierActionKind {
     Delivered,
     /// Tidak di rumah: nobody home.
     NotHome,
-    /// Sakit, perlu perhatian: the recipient is unwell and needs a visit.
+    /// Sakit, perlu perhatian: handed over, but the recipient is unwell and needs a visit
+    /// (`stop.delivered` with `concern: unwell`).
     Unwell,
     /// Menolak: refused.
     Refused,
@@ -570,13 +572,16 @@ impl Dispatch {
                 occurred_at,
                 seq,
             }),
-            CourierActionKind::Delivered => {
+            // Sakit, perlu perhatian: handed over (with the PIN for controlled medicine, as
+            // Diantar), and someone must visit.
+            CourierActionKind::Delivered | CourierActionKind::Unwell => {
                 let pin = action
                     .pin
                     .as_deref()
                     .map(str::trim)
                     .filter(|p| !p.is_empty())
                     .map(str::to_owned);
+                let unwell = action.kind == CourierActionKind::Unwell;
                 InboundEvent::StopDelivered(StopDelivered {
                     job_id,
                     occurred_at,
@@ -588,17 +593,12 @@ impl Dispatch {
                         recipient_name: Some("diserahkan oleh kurir antar".into()),
                     },
                     fare_idr: None,
+                    concern: unwell.then_some(Concern::Unwell),
+                    note: if unwell { note.clone() } else { None },
                 })
             }
             CourierActionKind::NotHome => failed(FailReason::NotHome, note.clone())?,
             CourierActionKind::Refused => failed(FailReason::Refused, note.clone())?,
-            CourierActionKind::Unwell => failed(
-                FailReason::Other,
-                Some(match &note {
-                    Some(n) => format!("Sakit, perlu perhatian: {n}"),
-                    None => "Sakit, perlu perhatian".to_owned(),
-                }),
-            )?,
             CourierActionKind::TinReturned | CourierActionKind::Note => {
                 let stop = need_stop()?;
                 return Ok(self

@@ -180,6 +180,9 @@ named_enum!(
     AlertKind {
         /// A meal could not be handed over (not home, refused): someone should check on the person.
         Welfare = "welfare",
+        /// A recipient was found unwell (handed over anyway, or too ill to take it): someone
+        /// should visit. As urgent as a welfare alert.
+        Unwell = "unwell",
         /// Every partner declined a job: staff must find a courier.
         JobUnassigned = "job_unassigned",
         /// A medicine could not be handed over and is on its way back.

@@ -6,8 +6,8 @@
 //! later by callback (at configurable rates, with slow answers and transient `500`s), and for
 //! every accepted job sends a courier along the road graph: `courier.assigned`,
 //! `courier.location` points on the way, `job.picked_up`, then per stop `stop.arrived` and
-//! `stop.delivered` (with proof, a PIN from the [`PinBook`] for controlled medicine) or
-//! `stop.failed` with an Indonesian courier note. Callbacks are signed with the partner's inbound
+//! `stop.delivered` (with proof, a PIN from the [`PinBook`] for controlled medicine; now and then
+//! with `"concern": "unwell"`) or `stop.failed` with an Indonesian courier note. Callbacks are signed with the partner's inbound
 //! secret, carry a per-job `seq` from 1, and are retried with a stable `webhook-id`.
 //!
 //! Randomness is seeded per offer and per job (from [`SimConfig::seed`] and the ids), so the same
@@ -70,6 +70,10 @@ pub struct SimConfig {
     pub error_rate: f64,
     /// Share of stops that fail (`not_home`, `address_not_found`, `refused`).
     pub fail_rate: f64,
+    /// Share of stops where the courier finds the recipient unwell: reported as
+    /// `"concern": "unwell"` on a delivery, or as `recipient_unwell` on a failed stop. Drawn per
+    /// stop apart from every other choice, so it changes no other outcome.
+    pub unwell_rate: f64,
     /// Share of PIN stops where the courier first reports a wrong PIN (antar refuses it), then
     /// the right one.
     pub wrong_pin_rate: f64,
@@ -104,6 +108,7 @@ impl std::fmt::Debug for SimConfig {
             .field("slow_rate", &self.slow_rate)
             .field("error_rate", &self.error_rate)
             .field("fail_rate", &self.fail_rate)
+            .field("unwell_rate", &self.unwell_rate)
             .field("wrong_pin_rate", &self.wrong_pin_rate)
             .field("seed", &self.seed)
             .field("graph", &self.graph.is_some())
@@ -117,7 +122,7 @@ impl std::fmt::Debug for SimConfig {
 
 impl SimConfig {
     /// A well-behaved partner: accepts 90 % of offers, answers a fifth later by callback, rarely
-    /// slow or failing; 5 % of stops fail; real time; seed 1; no road graph; an empty PIN book.
+    /// slow or failing; 5 % of stops fail; 1 % of recipients are found unwell; real time; seed 1; no road graph; an empty PIN book.
     pub fn new(
         listen: SocketAddr,
         antar_url: impl Into<String>,
@@ -139,6 +144,7 @@ impl SimConfig {
             slow_rate: 0.05,
             error_rate: 0.05,
             fail_rate: 0.05,
+            unwell_rate: 0.01,
             wrong_pin_rate: 0.0,
             seed: 1,
             graph: None,
@@ -158,6 +164,7 @@ impl SimConfig {
             ("slow_rate", self.slow_rate),
             ("error_rate", self.error_rate),
             ("fail_rate", self.fail_rate),
+            ("unwell_rate", self.unwell_rate),
             ("wrong_pin_rate", self.wrong_pin_rate),
         ];
         for (name, value) in rates {

@@ -97,6 +97,25 @@ pub(super) fn failure(rng: &mut impl Rng) -> (FailReason, String) {
     (reason, note)
 }
 
+/// The courier's words about a recipient found unwell, handed the parcel anyway or not.
+pub(super) fn unwell_note(handed_over: bool, rng: &mut impl Rng) -> String {
+    const HANDED_OVER: &[&str] = &[
+        "Mbah demam dan lemas, tinggal sendirian",
+        "Ibu batuk terus, katanya belum ke puskesmas",
+        "Bapak pusing dan susah berdiri, makanan saya taruh di meja",
+    ];
+    const NOT_HANDED_OVER: &[&str] = &[
+        "Kata tetangga sedang dibawa ke rumah sakit",
+        "Penerima terbaring sakit, tidak ada yang bisa membukakan pintu",
+    ];
+    let notes = if handed_over {
+        HANDED_OVER
+    } else {
+        NOT_HANDED_OVER
+    };
+    notes.choose(rng).copied().unwrap_or(notes[0]).to_owned()
+}
+
 /// A point 500 m to 2 km from `p` in a random direction: where the courier happens to be.
 pub(super) fn nearby(p: LatLon, rng: &mut impl Rng) -> LatLon {
     let distance = rng.random_range(500.0..2000.0);

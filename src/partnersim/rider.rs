@@ -3,8 +3,9 @@
 //! A ride: a courier is found (`courier.assigned`), rides from nearby to the pickup, waits for
 //! the pickup window, loads (`job.picked_up`), then for each stop rides along the road graph
 //! (`courier.location` points on the way), arrives (`stop.arrived`), spends the service time at
-//! the door and hands over (`stop.delivered` with proof) or not (`stop.failed`). Every wait is
-//! simulated time, cut short by `job.cancelled`.
+//! the door and hands over (`stop.delivered` with proof, now and then with `"concern": "unwell"`)
+//! or not (`stop.failed`, now and then `recipient_unwell`). Every wait is simulated time, cut
+//! short by `job.cancelled`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,7 +18,7 @@ use super::{Busy, Job, Shared, people};
 use crate::clock;
 use crate::domain::LatLon;
 use crate::webhooks::inbound::{
-    CourierAssigned, CourierLocation, FailReason, InboundEvent, JobAccepted, JobPickedUp,
+    Concern, CourierAssigned, CourierLocation, FailReason, InboundEvent, JobAccepted, JobPickedUp,
     JobRejected, Proof, StopArrived, StopDelivered, StopFailed,
 };
 use crate::webhooks::outbound::{Handover, OfferId, Stop};
@@ -184,13 +185,22 @@ async fn ride(shared: &Shared, job: &Job) -> Option<()> {
     Some(())
 }
 
-/// At the door: deliver with proof, or fail with a reason and a note.
+/// At the door: deliver with proof, or fail with a reason and a note; either way the courier
+/// may find the recipient unwell and say so.
 async fn hand_over(shared: &Shared, job: &Job, stop: &Stop, rng: &mut StdRng) -> Option<()> {
     step(job)?;
+    // Drawn from the stop's own generator, so the ride's outcomes stay as they were.
+    let mut own = shared.rng("unwell", stop.stop_id.0);
+    let unwell = own.random_bool(shared.config.unwell_rate);
     if rng.random_bool(shared.config.fail_rate) {
         let (reason, note) = people::failure(rng);
+        if unwell {
+            let note = people::unwell_note(false, &mut own);
+            return fail(shared, job, stop, FailReason::RecipientUnwell, note).await;
+        }
         return fail(shared, job, stop, reason, note).await;
     }
+    let concern = unwell.then(|| people::unwell_note(true, &mut own));
     let proof = match stop.handover {
         Handover::Pin => {
             let Some(pin) = shared.config.pins.get(stop.parcel_code.as_str()) else {
@@ -207,7 +217,7 @@ async fn hand_over(shared: &Shared, job: &Job, stop: &Stop, rng: &mut StdRng) ->
                 // Misheard once: antar refuses it and the courier asks again (should antar take
                 // it, the courier's app says done and so is the courier).
                 let misheard = pin_proof(people::wrong_pin(&pin));
-                if deliver(shared, job, stop, misheard).await == Posted::Taken {
+                if deliver(shared, job, stop, misheard, concern.clone()).await == Posted::Taken {
                     shared.stat(|s| s.stops_delivered += 1);
                     return Some(());
                 }
@@ -234,7 +244,7 @@ async fn hand_over(shared: &Shared, job: &Job, stop: &Stop, rng: &mut StdRng) ->
             }
         }
     };
-    deliver(shared, job, stop, proof).await;
+    deliver(shared, job, stop, proof, concern).await;
     shared.stat(|s| s.stops_delivered += 1);
     Some(())
 }
@@ -247,7 +257,14 @@ fn pin_proof(pin: String) -> Proof {
     }
 }
 
-async fn deliver(shared: &Shared, job: &Job, stop: &Stop, proof: Proof) -> Posted {
+/// Post `stop.delivered`; `unwell` is the courier's note about a recipient found unwell.
+async fn deliver(
+    shared: &Shared,
+    job: &Job,
+    stop: &Stop,
+    proof: Proof,
+    unwell: Option<String>,
+) -> Posted {
     post(shared, job, |seq, occurred_at| {
         InboundEvent::StopDelivered(StopDelivered {
             job_id: job.id,
@@ -256,6 +273,8 @@ async fn deliver(shared: &Shared, job: &Job, stop: &Stop, proof: Proof) -> Poste
             stop_id: stop.stop_id,
             proof,
             fare_idr: None,
+            concern: unwell.is_some().then_some(Concern::Unwell),
+            note: unwell,
         })
     })
     .await

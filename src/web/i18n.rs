@@ -75,6 +75,7 @@ impl Lang {
     pub fn alert_kind(self, k: AlertKind) -> &'static str {
         match k {
             AlertKind::Welfare => self.t("kesejahteraan", "welfare"),
+            AlertKind::Unwell => self.t("Sakit, perlu perhatian", "Unwell, needs attention"),
             AlertKind::JobUnassigned => self.t("tidak ada kurir", "no courier"),
             AlertKind::MedicineFailed => {
                 self.t("obat gagal diserahkan", "medicine not handed over")
@@ -134,7 +135,7 @@ impl Lang {
     }
 
     /// A reason code as staff say it: why a handover failed (`not_home`, `refused`,
-    /// `address_not_found`, `unsafe`, `other`), why an order was left out of a plan (the
+    /// `address_not_found`, `unsafe`, `recipient_unwell`, `other`), why an order was left out of a plan (the
     /// planner's codes and intake's), why an alert was raised. An unknown code is shown as sent
     /// (partners may add codes before antar learns them).
     pub fn reason(self, code: &str) -> Cow<'static, str> {
@@ -145,6 +146,8 @@ impl Lang {
             "refused" => t("ditolak penerima", "refused by the recipient"),
             "address_not_found" => t("alamat tidak ditemukan", "address not found"),
             "unsafe" => t("tidak aman untuk kurir", "unsafe for the courier"),
+            // Also the reason of every `unwell` alert, handed over or not.
+            "recipient_unwell" => t("Penerima sakit", "Recipient unwell"),
             "other" => t("alasan lain", "other reason"),
             // Alerts.
             "all_partners_declined" => t(
@@ -288,6 +291,7 @@ mod tests {
             "refused",
             "address_not_found",
             "unsafe",
+            "recipient_unwell",
             "other",
         ] {
             let id = Lang::Id.reason(code);

@@ -35,11 +35,12 @@ pub struct ReportQuery {
 }
 
 /// The failure reasons partners may send, in the order the report lists them.
-const FAIL_REASONS: [&str; 5] = [
+const FAIL_REASONS: [&str; 6] = [
     "not_home",
     "refused",
     "address_not_found",
     "unsafe",
+    "recipient_unwell",
     "other",
 ];
 

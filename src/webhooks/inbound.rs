@@ -5,7 +5,12 @@
 //! Unknown fields are refused: a partner that misspells `stop_id` gets a 400 naming the field
 //! instead of a silently ignored value. Proof of delivery must hold at least one item.
 //!
-//! Owns: [`InboundEvent`] and its payloads, [`OfferReply`]. Depends on `domain` and
+//! A courier who finds the recipient ill says so in either outcome: a handover made anyway is
+//! `stop.delivered` with `"concern": "unwell"` (and a `note`), one the illness prevented (nobody
+//! able to open the door, taken to hospital) is `stop.failed` with reason `recipient_unwell`.
+//! Both raise an `unwell` alert so someone visits; the first still counts as delivered.
+//!
+//! Owns: [`InboundEvent`] and its payloads, [`Concern`], [`OfferReply`]. Depends on `domain` and
 //! [`super::outbound`] (the ids) only.
 
 use chrono::{DateTime, Utc};
@@ -185,6 +190,21 @@ pub struct StopDelivered {
     /// records it as the job's charged fare, else the charge is the quoted fare).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fare_idr: Option<i64>,
+    /// What the courier noticed at the door that someone must follow up (optional; an
+    /// unknown value is refused like an unknown field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concern: Option<Concern>,
+    /// The courier's words, shown to staff (optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// What a courier noticed at a handover that staff must act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Concern {
+    /// The recipient is unwell and needs someone to visit. The handover still counts as made.
+    Unwell,
 }
 
 /// Proof of delivery: at least one of a PIN (required for controlled medicine; `dispatch` checks
@@ -247,6 +267,9 @@ pub enum FailReason {
     AddressNotFound,
     /// The courier judged the place unsafe.
     Unsafe,
+    /// The recipient is too ill to take it (nobody able to open the door, taken to hospital):
+    /// someone should visit.
+    RecipientUnwell,
     /// Anything else; see the note.
     Other,
 }

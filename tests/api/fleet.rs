@@ -1,6 +1,6 @@
 //! Our own fleet end to end over loopback: couriers, partner kinds, own-fleet offers that assign
 //! a courier or fail over, the courier's signed link, and courier actions that move orders
-//! exactly as partner callbacks do (PIN, welfare alerts, returns), once per action id.
+//! exactly as partner callbacks do (PIN, welfare and unwell alerts, returns), once per action id.
 
 use std::sync::{Arc, Mutex};
 
@@ -297,6 +297,9 @@ with_town! {
         let (s, b) = act(&app, &link, &json!({"event_id": "a3", "seq": 3, "action": "delivered", "stop_id": stop_c, "pin": "999999x"})).await;
         assert_eq!((s, b["code"].as_str()), (422, Some("wrong_pin")));
         assert!(b["detail"].as_str().unwrap().contains("PIN salah"));
+        // Handing it to a patient found unwell needs the PIN as well.
+        let (s, b) = act(&app, &link, &json!({"event_id": "a3u", "seq": 3, "action": "unwell", "stop_id": stop_c})).await;
+        assert_eq!((s, b["code"].as_str()), (422, Some("pin_required")));
         assert_eq!(order_status(&app, &controlled).await, "picked_up");
         let right = json!({"event_id": "a4", "seq": 4, "action": "delivered", "stop_id": stop_c, "pin": pin,
                            "occurred_at": Utc::now() - Duration::minutes(3)});
@@ -326,7 +329,7 @@ with_town! {
         assert_eq!(kinds, ["job.picked_up", "stop.delivered", "stop.failed"], "{events:?}");
     }
 
-    async fn a_courier_reports_an_unwell_elder_as_a_welfare_alert_and_the_tin_once(app) {
+    async fn a_courier_hands_a_meal_to_an_unwell_elder_raises_an_unwell_alert_and_the_tin_once(app) {
         own_fleet(&app, 1).await;
         let social = app.token("social_worker", None).await;
         let kitchen = app.site("kitchen", "Warung Bu Tin", -8.22, 114.352).await;
@@ -349,15 +352,25 @@ with_town! {
         let tin = json!({"event_id": "t1", "seq": 1, "action": "tin_returned", "stop_id": stop});
         assert_eq!(act(&app, &link, &tin).await.1["status"], "applied");
         assert_eq!(act(&app, &link, &tin).await.1["status"], "duplicate");
+        // Sakit, perlu perhatian: the meal is handed over and someone must visit.
         let (s, b) = act(&app, &link, &json!({"event_id": "t2", "seq": 2, "action": "unwell", "stop_id": stop, "note": "Demam, sendirian"})).await;
         assert_eq!((s, b["status"].as_str()), (200, Some("applied")), "{b}");
-        let alerts = body(app.get("/api/v1/alerts?kind=welfare", &social).await).await;
+        let j = job(&app, &job_id).await;
+        assert_eq!((&j["job"]["status"], &j["stops"][0]["status"]), (&json!("completed"), &json!("delivered")), "{j}");
+        let alerts = body(app.get("/api/v1/alerts?kind=unwell", &social).await).await;
         assert_eq!(alerts.as_array().unwrap().len(), 1, "{alerts}");
+        assert_eq!(alerts[0]["status"], "open");
         assert_eq!(alerts[0]["recipient_id"], recipient.as_str());
-        assert_eq!(alerts[0]["note"], "Sakit, perlu perhatian: Demam, sendirian");
+        assert_eq!(alerts[0]["reason"], "recipient_unwell");
+        assert_eq!(alerts[0]["note"], "Demam, sendirian");
+        let welfare = body(app.get("/api/v1/alerts?kind=welfare", &social).await).await;
+        assert!(welfare.as_array().unwrap().is_empty(), "{welfare}");
+        let r = body(app.get("/api/v1/reports/day?date=2031-03-04", &app.admin).await).await;
+        assert_eq!((&r["delivered_on_time"], &r["failed_handovers"]), (&json!(1), &json!(0)), "{r}");
+        // The page emits what a partner would post.
         let events = app.dispatch.store().job_events(job_id.parse().unwrap()).await.unwrap();
         let kinds: Vec<&str> = events.iter().map(|(_, t, _)| t.as_str()).collect();
-        assert_eq!(kinds, ["courier.tin_returned", "stop.failed"]);
+        assert_eq!(kinds, ["courier.tin_returned", "stop.delivered"]);
         // Staff see the returned tin with the delivery.
         let rows = app
             .dispatch
@@ -370,7 +383,7 @@ with_town! {
             .unwrap();
         assert_eq!(rows.len(), 1);
         assert!(rows[0].tin_returned);
-        assert_eq!(rows[0].courier_note.as_deref(), Some("Sakit, perlu perhatian: Demam, sendirian"));
+        assert_eq!(rows[0].courier_note.as_deref(), Some("Demam, sendirian"));
     }
 }
 

@@ -13,3 +13,4 @@ mod plans;
 mod prescriptions;
 mod robustness;
 mod support;
+mod unwell;
