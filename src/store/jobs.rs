@@ -877,13 +877,17 @@ impl Store {
         rows.iter().map(job_from_row).collect()
     }
 
-    /// Jobs each partner holds now (accepted, courier on the way, picked up).
+    /// Couriers each partner has busy now: its jobs accepted, with a courier on the way or
+    /// picked up, a job booked stop by stop counting one driver per live booking.
     pub async fn held_jobs_by_partner(
         &self,
     ) -> Result<std::collections::HashMap<PartnerId, usize>> {
+        // A job booked stop by stop with a booking company keeps one driver per live booking.
         let rows = sqlx::query(
-            "SELECT partner_id, COUNT(*) AS n FROM jobs WHERE partner_id IS NOT NULL \
-             AND status IN ('accepted', 'courier_assigned', 'picked_up') GROUP BY partner_id",
+            "SELECT j.partner_id, CAST(SUM(COALESCE(NULLIF((SELECT COUNT(*) FROM bookings b \
+             WHERE b.job_id = j.id AND b.state = 'active'), 0), 1)) AS BIGINT) AS n FROM jobs j \
+             WHERE j.partner_id IS NOT NULL AND j.status IN ('accepted', 'courier_assigned', 'picked_up') \
+             GROUP BY j.partner_id",
         )
         .fetch_all(self.reader())
         .await?;

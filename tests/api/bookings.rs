@@ -233,6 +233,10 @@ with_town! {
             .map(|b| b["driver"]["name"].as_str().unwrap().to_owned()).collect();
         drivers.sort();
         assert_eq!(drivers, ["Driver 1", "Driver 2", "Driver 3"], "{j}");
+        // Three drivers are busy for this partner, not one (its limit of jobs at once counts them).
+        let held = app.dispatch.store().held_jobs_by_partner().await.unwrap();
+        let partner: antar::domain::PartnerId = partner_id.parse().unwrap();
+        assert_eq!(held.get(&partner), Some(&3), "{held:?}");
         let today = app.dispatch.store().day_deliveries(&antar::store::web::DeliveryFilter {
             limit: 100, ..Default::default()
         }).await.unwrap();
