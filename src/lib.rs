@@ -20,8 +20,9 @@
 //!   courier may see, and nothing more), retry policy and the HTTP sender.
 //! - [`crypto`]: tokens, webhook secrets, encryption of stored secrets.
 //! - [`clock`]: the process clock (system, or scaled for `antar demo`).
-//! - [`partnersim`]: a ride-hailing partner simulator that speaks the webhook contract (an
-//!   outside party: HTTP only).
+//! - [`partnersim`]: simulated outside parties, HTTP only: a ride-hailing partner that speaks
+//!   the webhook contract, a courier company's booking API, and our own couriers riding
+//!   through the courier page.
 //! - [`demo`]: the fixture scenario (a day in Banyuwangi town) and its loader, over `dispatch`.
 //! - [`config`], [`telemetry`], [`app`], [`cli`]: settings, logs/metrics, wiring, commands.
 

@@ -2,7 +2,9 @@
 //!
 //! Owns: the command's arguments and its terminal output. The simulator itself is
 //! [`crate::partnersim`]; this file loads its road graph and PIN book and waits for ctrl-c.
-//! `--mode booking` runs the booking-API service instead ([`crate::partnersim::booking`]).
+//! `--mode booking` runs the booking-API service instead ([`crate::partnersim::booking`]), and
+//! `--mode couriers` our own couriers riding through the courier page
+//! ([`crate::partnersim::couriers`]).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,6 +14,7 @@ use anyhow::Context;
 use crate::app;
 use crate::config::Settings;
 use crate::partnersim::booking::{Advance, BookingSim, BookingSimConfig};
+use crate::partnersim::couriers::{CourierSim, CourierSimConfig};
 use crate::partnersim::{PartnerSim, PinBook, SimConfig};
 
 /// Which kind of partner to simulate.
@@ -21,6 +24,9 @@ pub enum SimMode {
     Webhook,
     /// A courier service with a quote → book → poll/callback → cancel API that antar calls.
     Booking,
+    /// Our own couriers: the day's courier links read with a staff token, each job ridden
+    /// through the courier page.
+    Couriers,
 }
 
 /// Arguments of `antar partner-sim`.
@@ -41,7 +47,15 @@ Booking-API mode (a GoSend/Lalamove-style courier service that antar calls):
 
 It serves POST /quotes, POST /bookings, GET /bookings/{id} and POST /bookings/{id}/cancel
 with Authorization: Bearer <api key>: configure a booking_api partner in antar with the API URL
-http://127.0.0.1:9100 and the API key as its secret.")]
+http://127.0.0.1:9100 and the API key as its secret.
+
+Couriers mode (our own couriers, riding through the courier page /kurir/{token}):
+  antar partner-sim --mode couriers --listen 127.0.0.1:9200 --antar-url http://127.0.0.1:8080 \\
+    --token antar_… --pins pins.csv --seed 1 --date 2031-03-04
+
+--token is a staff token (social worker, pharmacist or admin): the simulator lists the jobs our
+couriers hold, reads each one's courier_link, opens the page and taps pickup at departure and
+each stop at its planned arrival. GET http://127.0.0.1:9200/stats shows what they did.")]
 pub struct PartnerSimArgs {
     /// Which partner to simulate: webhook (antar's contract) or booking (a booking API).
     #[arg(long, value_enum, default_value = "webhook")]
@@ -52,7 +66,8 @@ pub struct PartnerSimArgs {
     /// antar's base URL; callbacks go to {URL}/partner/v1/events.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     pub antar_url: String,
-    /// The partner's API token at antar (webhook mode).
+    /// The partner's API token at antar (webhook mode), or a staff token that may list jobs
+    /// (couriers mode).
     #[arg(
         long,
         env = "ANTAR_SIM_TOKEN",
@@ -120,6 +135,32 @@ pub struct PartnerSimArgs {
     /// a failure recipient_unwell).
     #[arg(long, default_value_t = 0.01)]
     pub unwell_rate: f64,
+    /// Share of stops where nobody is home (couriers mode).
+    #[arg(long, default_value_t = 0.05)]
+    pub not_home_rate: f64,
+    /// Share of stops where the recipient refuses (couriers mode).
+    #[arg(long, default_value_t = 0.01)]
+    pub refuse_rate: f64,
+    /// Share of meals handed over where yesterday's tin comes back (couriers mode).
+    #[arg(long, default_value_t = 0.9)]
+    pub tin_rate: f64,
+    /// Share of stops where the courier also sends a note (couriers mode).
+    #[arg(long, default_value_t = 0.05)]
+    pub note_rate: f64,
+    /// Share of actions whose answer is lost, so the phone sends them again with the same id
+    /// (couriers mode).
+    #[arg(long, default_value_t = 0.02)]
+    pub resend_rate: f64,
+    /// Only this site's couriers (couriers mode).
+    #[arg(long)]
+    pub site: Option<uuid::Uuid>,
+    /// Only jobs departing on this local date, YYYY-MM-DD (couriers mode; default: every job a
+    /// courier holds, each ridden when its times come).
+    #[arg(long)]
+    pub date: Option<chrono::NaiveDate>,
+    /// Simulated seconds between listings of the jobs (couriers mode).
+    #[arg(long, default_value_t = 300)]
+    pub scan_every: u64,
     /// Share of PIN stops where a wrong PIN is reported first.
     #[arg(long, default_value_t = 0.0)]
     pub wrong_pin_rate: f64,
@@ -140,8 +181,10 @@ pub struct PartnerSimArgs {
 
 /// Run the simulator until ctrl-c (or SIGTERM), then print its statistics.
 pub async fn run(args: PartnerSimArgs) -> anyhow::Result<()> {
-    if args.mode == SimMode::Booking {
-        return run_booking(args).await;
+    match args.mode {
+        SimMode::Booking => return run_booking(args).await,
+        SimMode::Couriers => return run_couriers(args).await,
+        SimMode::Webhook => {}
     }
     // clap's required_if_eq does not see the default mode, so webhook mode checks here.
     for (given, flag) in [
@@ -222,6 +265,46 @@ async fn run_booking(args: PartnerSimArgs) -> anyhow::Result<()> {
     println!(
         "Simulator layanan kurir (API pemesanan) siap di {}. Ctrl-C untuk berhenti.",
         sim.url()
+    );
+    app::shutdown_signal().await;
+    let stats = sim.shutdown().await;
+    println!("{}", serde_json::to_string_pretty(&stats)?);
+    Ok(())
+}
+
+/// `--mode couriers`: ride the couriers' jobs until ctrl-c, then print the counters.
+async fn run_couriers(args: PartnerSimArgs) -> anyhow::Result<()> {
+    let Some(token) = args.token else {
+        anyhow::bail!("--token (a staff token) is required in couriers mode");
+    };
+    let pins = match &args.pins {
+        Some(path) => PinBook::from_csv_file(path)?,
+        None => PinBook::default(),
+    };
+    let mut config = CourierSimConfig::new(args.antar_url.clone(), token);
+    config.listen = Some(args.listen);
+    config.site = args.site;
+    config.date = args.date;
+    config.not_home_rate = args.not_home_rate;
+    config.unwell_rate = args.unwell_rate;
+    config.refuse_rate = args.refuse_rate;
+    config.tin_rate = args.tin_rate;
+    config.note_rate = args.note_rate;
+    config.resend_rate = args.resend_rate;
+    config.seed = args.seed;
+    config.scan_every = std::time::Duration::from_secs(args.scan_every);
+    config.time_scale = args.time_scale;
+    let known_pins = pins.len();
+    config.pins = pins;
+    let sim = CourierSim::start(config)
+        .await
+        .context("cannot start the couriers simulator")?;
+    let stats = sim.stats();
+    println!(
+        "Simulator kurir siap: {} tautan kurir ditemukan di {} ({known_pins} PIN diketahui). Statistik: {} — Ctrl-C untuk berhenti.",
+        stats.links_found,
+        args.antar_url.trim_end_matches('/'),
+        sim.stats_url().unwrap_or_default()
     );
     app::shutdown_signal().await;
     let stats = sim.shutdown().await;

@@ -15,6 +15,8 @@
 //!
 //! [`booking`] is the other mode: a courier service with a quote → book → poll/callback →
 //! cancel API (the shape of GoSend, Grab Express, Lalamove, Borzo) that antar calls.
+//! [`couriers`] plays our own couriers instead: it reads the day's courier links with a staff
+//! token and rides each job through the courier page, as a courier does on the phone.
 //!
 //! Map: `server` (the webhook endpoint), `rider` (decisions made later and the rides),
 //! `events` (signing and posting callbacks), `people` (names, plates, notes).
@@ -24,6 +26,7 @@
 //! `store` or `api`: the simulator is an outside party and only speaks HTTP.
 
 pub mod booking;
+pub mod couriers;
 mod events;
 mod people;
 mod rider;

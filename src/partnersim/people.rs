@@ -116,6 +116,38 @@ pub(super) fn unwell_note(handed_over: bool, rng: &mut impl Rng) -> String {
     notes.choose(rng).copied().unwrap_or(notes[0]).to_owned()
 }
 
+/// What one of our couriers writes when nobody opened the door.
+pub(super) fn not_home_note(rng: &mut impl Rng) -> String {
+    const NOTES: &[&str] = &[
+        "Rumah kosong, tetangga bilang mbah ke pasar",
+        "Sudah diketuk dan ditelepon, tidak ada jawaban",
+        "Pintu terkunci, kata tetangga sedang ke rumah anaknya",
+    ];
+    NOTES.choose(rng).copied().unwrap_or(NOTES[0]).to_owned()
+}
+
+/// What one of our couriers writes when the recipient would not take it.
+pub(super) fn refused_note(rng: &mut impl Rng) -> String {
+    const NOTES: &[&str] = &[
+        "Mbah bilang sudah masak sendiri hari ini",
+        "Penerima menolak, katanya tidak pesan",
+        "Keluarga menolak menerima",
+    ];
+    NOTES.choose(rng).copied().unwrap_or(NOTES[0]).to_owned()
+}
+
+/// A note one of our couriers leaves about a stop now and then, outside any handover.
+pub(super) fn door_note(rng: &mut impl Rng) -> String {
+    const NOTES: &[&str] = &[
+        "Mbah titip salam untuk dapur, masakannya enak",
+        "Jalan masuk gang becek, motor harus ditinggal di depan",
+        "Minta besok nasinya lebih lembek",
+        "Atap dapur mbah bocor, mohon dicek petugas",
+        "Anjing tetangga lepas, hati-hati di gang ini",
+    ];
+    NOTES.choose(rng).copied().unwrap_or(NOTES[0]).to_owned()
+}
+
 /// A point 500 m to 2 km from `p` in a random direction: where the courier happens to be.
 pub(super) fn nearby(p: LatLon, rng: &mut impl Rng) -> LatLon {
     let distance = rng.random_range(500.0..2000.0);
