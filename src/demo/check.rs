@@ -6,8 +6,12 @@
 //! 2. no job was offered to two partners at once, and no job was accepted by two partners;
 //! 3. no event was lost: no outbox row is left pending or failed, a dropped row says why, and
 //!    every completed job has every stop handed over or failed;
-//! 4. no offer was sent twice under different webhook-ids: exactly one outbox row per offer,
-//!    so a duplicate a partner sees can only be a retry of the same webhook-id.
+//! 4. no offer was sent twice under different webhook-ids: exactly one outbox row per offer to
+//!    a webhook partner, so a duplicate a partner sees can only be a retry of the same
+//!    webhook-id (offers to a booking API go out as bookings, not webhooks);
+//! 5. no booking with a booking-API partner is left unfinished (every one is `done`: delivered,
+//!    without a driver, or called off with the company), and no offer to a booking-API partner
+//!    was accepted twice (its bookings answer it once, whichever gets there first).
 //!
 //! Owns: [`DayCheck`], [`Check`], [`evaluate`], [`check_day`]. Depends on `store` (read-only
 //! queries) and `domain`; must not depend on `api` or `dispatch`.
@@ -21,7 +25,9 @@ use chrono_tz::Tz;
 use crate::domain::time::local_to_utc;
 use crate::domain::{OrderKind, OrderStatus};
 use crate::store::Store;
-use crate::store::integrity::{DayOrder, EventRow, OfferFact, OutboxFact, StopFact};
+use crate::store::integrity::{
+    AcceptanceFact, BookingFact, DayOrder, EventRow, OfferFact, OutboxFact, StopFact,
+};
 
 /// How many example ids a failed check names.
 const EXAMPLES: usize = 5;
@@ -50,6 +56,10 @@ pub struct DayFacts {
     pub outbox: Vec<OutboxFact>,
     /// Stops of the day's completed jobs.
     pub completed_stops: Vec<StopFact>,
+    /// Bookings of the day's jobs with booking-API partners.
+    pub bookings: Vec<BookingFact>,
+    /// Acceptances recorded from booking-API partners for the day's jobs.
+    pub booking_acceptances: Vec<AcceptanceFact>,
 }
 
 /// The verdict on a day.
@@ -125,6 +135,8 @@ pub async fn check_day(
         offers: store.day_offers(from, until).await?,
         outbox: store.day_outbox(from, until).await?,
         completed_stops: store.day_completed_stops(from, until).await?,
+        bookings: store.day_bookings(from, until).await?,
+        booking_acceptances: store.day_booking_acceptances(from, until).await?,
     };
     Ok(evaluate(date, &facts))
 }
@@ -159,6 +171,8 @@ pub fn evaluate(date: NaiveDate, facts: &DayFacts) -> DayCheck {
             outbox_finished(&facts.outbox),
             completed_jobs(&facts.completed_stops),
             one_row_per_offer(&facts.outbox, &facts.offers),
+            bookings_finished(&facts.bookings),
+            booking_offers_accepted_once(&facts.booking_acceptances, &facts.offers),
         ],
         orders_by_status,
         waiting_for_tomorrow: waiting,
@@ -419,8 +433,10 @@ fn one_row_per_offer(outbox: &[OutboxFact], offers: &[OfferFact]) -> Check {
         .filter(|(_, n)| **n > 1)
         .map(|(k, _)| k)
         .collect();
-    let unsent: Vec<&str> = offers
-        .iter()
+    // Only webhook partners are sent offers by webhook.
+    let webhook_offers = offers.iter().filter(|o| o.partner_kind == "webhook");
+    let unsent: Vec<&str> = webhook_offers
+        .clone()
         .filter(|o| !rows.contains_key(&(o.job_id.clone(), o.id.clone())))
         .map(|o| o.id.as_str())
         .collect();
@@ -431,12 +447,66 @@ fn one_row_per_offer(outbox: &[OutboxFact], offers: &[OfferFact]) -> Check {
         name: "exactly one outbox row per offer (duplicates only as retries)",
         pass: twice.is_empty() && unsent.is_empty() && unreadable.is_empty(),
         detail: format!(
-            "{} offer rows for {} offers: {} offers sent in more than one row, {} offers never sent, {} rows without an offer id{}",
+            "{} offer rows for {} offers to webhook partners: {} offers sent in more than one row, {} offers never sent, {} rows without an offer id{}",
             rows.values().sum::<usize>() + unreadable.len(),
-            offers.len(),
+            webhook_offers.count(),
             twice.len(),
             unsent.len(),
             unreadable.len(),
+            examples(ex)
+        ),
+    }
+}
+
+fn bookings_finished(bookings: &[BookingFact]) -> Check {
+    let open: Vec<&BookingFact> = bookings.iter().filter(|b| b.state != "done").collect();
+    let offers: BTreeSet<&str> = bookings.iter().map(|b| b.offer_id.as_str()).collect();
+    let ids: Vec<String> = open
+        .iter()
+        .map(|b| format!("{} {}", b.id, b.state))
+        .collect();
+    Check {
+        name: "every booking with a booking API finished",
+        pass: open.is_empty(),
+        detail: format!(
+            "{} bookings for {} offers: {} not done{}",
+            bookings.len(),
+            offers.len(),
+            open.len(),
+            examples(ids.iter().map(String::as_str))
+        ),
+    }
+}
+
+fn booking_offers_accepted_once(acceptances: &[AcceptanceFact], offers: &[OfferFact]) -> Check {
+    let mut per_offer: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut unnamed: Vec<&str> = Vec::new();
+    for a in acceptances {
+        match &a.offer_id {
+            Some(o) => *per_offer.entry(o.as_str()).or_insert(0) += 1,
+            None => unnamed.push(&a.webhook_id),
+        }
+    }
+    let twice: Vec<&str> = per_offer
+        .iter()
+        .filter(|(_, n)| **n > 1)
+        .map(|(o, _)| *o)
+        .collect();
+    let accepted = offers
+        .iter()
+        .filter(|o| o.partner_kind == "booking_api" && o.status == "accepted")
+        .count();
+    let mut ex = twice.clone();
+    ex.extend(unnamed.iter().copied());
+    Check {
+        name: "no offer to a booking API accepted twice",
+        pass: twice.is_empty() && unnamed.is_empty(),
+        detail: format!(
+            "{} acceptances, {} accepted offers to booking APIs: {} offers accepted more than once, {} acceptances naming no offer{}",
+            acceptances.len(),
+            accepted,
+            twice.len(),
+            unnamed.len(),
             examples(ex)
         ),
     }
@@ -456,6 +526,7 @@ mod tests {
             id: id.into(),
             job_id: "j1".into(),
             partner_id: partner.into(),
+            partner_kind: "webhook".into(),
             status: status.into(),
             offered_at: at(from),
             decided_at: to.map(at),

@@ -154,8 +154,9 @@ impl BookingWorker {
         now: DateTime<Utc>,
     ) -> Result<bool> {
         let id = format!("booking_{}_{step}", key.simple());
+        // The offer is named so that a day's check can see no offer was answered twice.
         let body = json!({"source": "booking_api", "reference": b.id, "booking_id": b.booking_ref,
-                          "step": step, "status": b.last_status})
+                          "offer_id": b.offer_id, "step": step, "status": b.last_status})
         .to_string();
         match self
             .dispatch

@@ -1,5 +1,6 @@
 //! Raw rows for checking a day's records after the fact (`antar check-day`): orders with their
-//! state histories, offers, outbox rows and job stops, exactly as stored. Read-only; the rules
+//! state histories, offers, outbox rows, job stops, bookings with booking-API partners and
+//! their acceptances, exactly as stored. Read-only; the rules
 //! they are checked against live in `demo::check`.
 //! Must not depend on `api` or `dispatch`.
 
@@ -44,6 +45,8 @@ pub struct OfferFact {
     pub job_id: String,
     /// The partner asked.
     pub partner_id: String,
+    /// The partner's kind (`webhook`, `own_fleet`, `booking_api`).
+    pub partner_kind: String,
     /// `pending`, `accepted`, `rejected`, `expired` or `withdrawn`.
     pub status: String,
     /// When it was made.
@@ -69,6 +72,39 @@ pub struct OutboxFact {
     pub status: String,
     /// Why it failed or was dropped.
     pub last_error: Option<String>,
+}
+
+/// One booking with a booking-API partner, of a job of the day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookingFact {
+    /// Our reference.
+    pub id: String,
+    /// The job.
+    pub job_id: String,
+    /// The offer it answers.
+    pub offer_id: String,
+    /// The partner.
+    pub partner_id: String,
+    /// `quote`, `searching`, `active`, `cancel` or `done`.
+    pub state: String,
+    /// The company's last status.
+    pub last_status: Option<String>,
+    /// Fare quoted, rupiah.
+    pub fare_quoted_idr: Option<i64>,
+    /// Fare charged (a cancellation fee included), rupiah.
+    pub fare_charged_idr: Option<i64>,
+}
+
+/// One `job.accepted` recorded from a booking-API partner (the booking worker's answer to an
+/// offer), with the offer it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcceptanceFact {
+    /// The job.
+    pub job_id: String,
+    /// The event's id.
+    pub webhook_id: String,
+    /// The offer named in the recorded body, if it names one.
+    pub offer_id: Option<String>,
 }
 
 /// One stop of a completed job.
@@ -146,8 +182,9 @@ impl Store {
         until: DateTime<Utc>,
     ) -> Result<Vec<OfferFact>> {
         let rows = sqlx::query(
-            "SELECT o.id, o.job_id, o.partner_id, o.status, o.offered_at, o.decided_at FROM offers o \
-             JOIN jobs j ON j.id = o.job_id WHERE j.departure >= $1 AND j.departure < $2 \
+            "SELECT o.id, o.job_id, o.partner_id, p.kind AS partner_kind, o.status, o.offered_at, o.decided_at \
+             FROM offers o JOIN jobs j ON j.id = o.job_id JOIN partners p ON p.id = o.partner_id \
+             WHERE j.departure >= $1 AND j.departure < $2 \
              ORDER BY o.job_id, o.offered_at, o.id",
         )
         .bind(ts(from))
@@ -160,6 +197,7 @@ impl Store {
                     id: r.text("id")?,
                     job_id: r.text("job_id")?,
                     partner_id: r.text("partner_id")?,
+                    partner_kind: r.text("partner_kind")?,
                     status: r.text("status")?,
                     offered_at: parse_ts("offers.offered_at", &r.text("offered_at")?)?,
                     decided_at: r
@@ -197,6 +235,69 @@ impl Store {
                     body: r.text("body")?,
                     status: r.text("status")?,
                     last_error: r.opt_text("last_error")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Bookings of jobs departing in `[from, until)`, by job then reference.
+    pub async fn day_bookings(
+        &self,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<BookingFact>> {
+        let rows = sqlx::query(
+            "SELECT b.id, b.job_id, b.offer_id, b.partner_id, b.state, b.last_status, b.fare_quoted_idr, \
+             b.fare_charged_idr FROM bookings b JOIN jobs j ON j.id = b.job_id \
+             WHERE j.departure >= $1 AND j.departure < $2 ORDER BY b.job_id, b.id",
+        )
+        .bind(ts(from))
+        .bind(ts(until))
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(BookingFact {
+                    id: r.text("id")?,
+                    job_id: r.text("job_id")?,
+                    offer_id: r.text("offer_id")?,
+                    partner_id: r.text("partner_id")?,
+                    state: r.text("state")?,
+                    last_status: r.opt_text("last_status")?,
+                    fare_quoted_idr: r.opt_int("fare_quoted_idr")?,
+                    fare_charged_idr: r.opt_int("fare_charged_idr")?,
+                })
+            })
+            .collect()
+    }
+
+    /// `job.accepted` events recorded from booking-API partners about jobs departing in
+    /// `[from, until)`.
+    pub async fn day_booking_acceptances(
+        &self,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<AcceptanceFact>> {
+        let rows = sqlx::query(
+            "SELECT e.job_id, e.webhook_id, e.body FROM partner_events e \
+             JOIN jobs j ON j.id = e.job_id JOIN partners p ON p.id = e.partner_id \
+             WHERE p.kind = 'booking_api' AND e.event_type = 'job.accepted' \
+             AND j.departure >= $1 AND j.departure < $2 ORDER BY e.job_id, e.webhook_id",
+        )
+        .bind(ts(from))
+        .bind(ts(until))
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let body = r.text("body")?;
+                let offer_id = serde_json::from_str::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| v["offer_id"].as_str().map(str::to_owned));
+                Ok(AcceptanceFact {
+                    job_id: r.text("job_id")?,
+                    webhook_id: r.text("webhook_id")?,
+                    offer_id,
                 })
             })
             .collect()

@@ -1,6 +1,7 @@
 //! The day check (`antar check-day`): a small day played to the end over the API passes every
 //! invariant; the same day with a violation written into the database fails exactly the check
-//! that guards against it.
+//! that guards against it. Also with a booking-API company (the booking simulator, one step per
+//! status request) carrying a job that failed over to it.
 
 use antar::demo::check::{DayCheck, check_day};
 use antar::domain::time::DEFAULT_TZ;
@@ -33,6 +34,8 @@ const CHAIN: &str = "every order's history is one chain, no transition twice";
 const ONE_AT_A_TIME: &str = "no job offered to two partners at once";
 const OUTBOX: &str = "no event lost (outbox all delivered or dropped with a reason)";
 const ONE_ROW: &str = "exactly one outbox row per offer (duplicates only as retries)";
+const BOOKINGS: &str = "every booking with a booking API finished";
+const ACCEPTED_ONCE: &str = "no offer to a booking API accepted twice";
 
 async fn exec(app: &TestApp, sql: &str, binds: &[&str]) {
     let mut tx = app.dispatch.store().begin().await.unwrap();
@@ -156,6 +159,123 @@ async fn sqlite() {
 async fn postgres() {
     if let Some(app) = TestApp::spawn_with(Backend::Postgres, TOWN).await {
         run(app).await
+    }
+}
+
+/// A job of three stops turned down by a ride-hailing partner and carried by a booking API, one
+/// booking per stop, played to the end: the day passes; a booking left searching, or the offer
+/// accepted a second time under another event id, fails exactly the booking checks.
+async fn a_day_with_a_booking_api(app: TestApp) {
+    use antar::partnersim::booking::{Advance, BookingSim, BookingSimConfig};
+
+    let (hook, _mock) = mock_partner(vec![(
+        200,
+        json!({"decision": "reject", "reason": "armada penuh"}),
+    )])
+    .await;
+    partner(&app, "Ojek Sehat", &hook, 1, false).await;
+    let mut c = BookingSimConfig::new("127.0.0.1:0".parse().unwrap(), "belum", "belum");
+    c.advance = Advance::PerPoll;
+    c.no_driver_rate = 0.0;
+    let company = BookingSim::start(c).await.unwrap();
+    let r = app
+        .post(
+            "/api/v1/admin/partners",
+            &app.admin,
+            &json!({"name": "Kurir Kilat", "kind": "booking_api", "webhook_url": company.url(), "rank": 2,
+                    "offer_timeout_s": 600,
+                    "capabilities": {"max_stops": 1, "capacity": 6, "cold_box": false, "controlled_handover": false},
+                    "fare": {"base_idr": 9000, "per_km_idr": 2500}}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    company.set_api_key(body(r).await["signing_secret"].as_str().unwrap());
+    let (_, _, orders) = pharmacy_with_orders(&app, 3, false).await;
+    let p = plan(&app).await;
+    assert_eq!(p["job_ids"].as_array().unwrap().len(), 1, "{p}");
+    let job_id = p["job_ids"][0].as_str().unwrap().to_owned();
+    // The ride-hailing partner turns it down: one booking per stop.
+    deliver_all(&app, Utc::now()).await;
+    let worker = antar::dispatch::bookings::BookingWorker::new(
+        app.dispatch.clone(),
+        std::time::Duration::from_secs(5),
+    );
+    let t0 = Utc::now();
+    for k in 0..12 {
+        worker
+            .run_once(t0 + chrono::Duration::seconds(31 * k))
+            .await
+            .unwrap();
+    }
+    let j = job(&app, &job_id).await;
+    assert_eq!(j["job"]["status"], "completed", "{j}");
+    assert_eq!(j["bookings"].as_array().unwrap().len(), 3, "{j}");
+    for (o, _) in &orders {
+        assert_eq!(order_status(&app, o).await, "delivered");
+    }
+    assert_eq!(company.stats().delivered, 3);
+
+    let clean = check_day(app.dispatch.store(), day(), DEFAULT_TZ)
+        .await
+        .unwrap();
+    assert!(clean.passed(), "{clean}");
+    let detail = |c: &DayCheck, name: &str| {
+        c.checks
+            .iter()
+            .find(|k| k.name == name)
+            .unwrap()
+            .detail
+            .clone()
+    };
+    assert!(
+        detail(&clean, BOOKINGS).starts_with("3 bookings for 1 offers: 0 not done"),
+        "{clean}"
+    );
+    assert!(
+        detail(&clean, ACCEPTED_ONCE).starts_with("1 acceptances, 1 accepted offers"),
+        "{clean}"
+    );
+    assert!(
+        detail(&clean, ONE_ROW).contains("for 1 offers to webhook partners"),
+        "the offer to the booking API is not looked for in the outbox: {clean}"
+    );
+
+    // The offer accepted again under another event id.
+    exec(
+        &app,
+        "INSERT INTO partner_events (partner_id, webhook_id, job_id, event_type, seq, occurred_at, received_at, outcome, body) \
+         SELECT partner_id, webhook_id || '_again', job_id, event_type, seq, occurred_at, received_at, outcome, body \
+         FROM partner_events WHERE event_type = 'job.accepted' AND job_id = $1",
+        &[&job_id],
+    )
+    .await;
+    let c = check_day(app.dispatch.store(), day(), DEFAULT_TZ)
+        .await
+        .unwrap();
+    assert_eq!(failed(&c), vec![ACCEPTED_ONCE], "{c}");
+
+    // A booking left searching.
+    exec(
+        &app,
+        "UPDATE bookings SET state = 'searching' WHERE id = (SELECT MIN(id) FROM bookings)",
+        &[],
+    )
+    .await;
+    let c = check_day(app.dispatch.store(), day(), DEFAULT_TZ)
+        .await
+        .unwrap();
+    assert_eq!(failed(&c), vec![BOOKINGS, ACCEPTED_ONCE], "{c}");
+}
+
+#[tokio::test]
+async fn booking_sqlite() {
+    a_day_with_a_booking_api(TestApp::spawn_with(Backend::Sqlite, TOWN).await.unwrap()).await
+}
+
+#[tokio::test]
+async fn booking_postgres() {
+    if let Some(app) = TestApp::spawn_with(Backend::Postgres, TOWN).await {
+        a_day_with_a_booking_api(app).await
     }
 }
 
