@@ -191,6 +191,18 @@ impl Application {
             .expect("a bound TCP listener has an address")
     }
 
+    /// Take antar's own bound address as its public URL (an unspecified address as loopback):
+    /// for the demo, whose booking company runs on this machine and posts its status callbacks
+    /// over loopback.
+    pub fn with_loopback_public_url(mut self) -> Self {
+        let mut addr = self.local_addr();
+        if addr.ip().is_unspecified() {
+            addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
+        self.public_url = Some(format!("http://{addr}"));
+        self
+    }
+
     /// The use cases (tests use them to set up data).
     pub fn dispatch(&self) -> &Dispatch {
         &self.dispatch

@@ -169,6 +169,7 @@ async fn a_booking_is_polled_from_searching_to_delivered_and_charged_its_quote()
     );
     let stats = sim.stats();
     assert_eq!((stats.quotes, stats.bookings, stats.delivered), (2, 1, 1));
+    assert_eq!(stats.fares_charged_idr, u64::from(q.fare_idr));
 }
 
 #[tokio::test]
@@ -221,7 +222,9 @@ async fn a_booking_cancels_free_before_a_driver_for_a_fee_after_and_not_once_pic
         client.status("BK-nope").await,
         Err(BookingError::Refused { status: 404, .. })
     ));
-    assert_eq!(sim.stats().cancelled, 2);
+    let stats = sim.stats();
+    assert_eq!(stats.cancelled, 2);
+    assert_eq!(stats.fares_charged_idr, 5_000, "only the fee is charged");
 }
 
 #[tokio::test]

@@ -318,9 +318,10 @@ fn the_demo_plays_a_whole_day_and_prints_its_figures() {
     let figure = |label: &str| -> i64 {
         let line = stdout
             .lines()
-            .find(|l| l.trim_start().starts_with(label))
+            .map(str::trim_start)
+            .find(|l| l.starts_with(label))
             .unwrap_or_else(|| panic!("no {label:?} line in\n{stdout}"));
-        line[label.len() + 2..]
+        line[label.len()..]
             .split_whitespace()
             .next()
             .unwrap()
@@ -333,5 +334,31 @@ fn the_demo_plays_a_whole_day_and_prints_its_figures() {
     // A debug build on a busy machine at 1200× is far from the release figures (97 % on
     // time at 480×); the point here is a whole day end to end.
     assert!(delivered * 10 >= orders * 7, "{stdout}");
+    // The courier company's booking API carried what both ride-hailing partners turned down,
+    // booked stop by stop, and every booking was finished with it by the end of the day.
+    let line = |start: &str| -> &str {
+        stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(start))
+            .unwrap_or_else(|| panic!("no {start:?} line in\n{stdout}"))
+    };
+    assert!(figure("to booking_api") > 0, "{stdout}");
+    let bookings = figure("bookings");
+    assert!(bookings > 0, "{stdout}");
+    assert!(
+        line("bookings").contains(&format!("(finished {bookings},")),
+        "a booking left unfinished:\n{stdout}"
+    );
+    let company = line("Kurir Kilat: bookings");
+    let posted: i64 = company
+        .split("callbacks posted ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no callbacks figure in {company:?}"));
+    assert!(
+        posted > 0,
+        "the company's status callbacks reach antar: {stdout}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -9,13 +9,13 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use antar::crypto::SecretBox;
-use antar::demo::scenario::{self, DEFAULT_SEED, FIXTURE_PATH, Loaded, Scenario};
+use antar::demo::scenario::{self, DEFAULT_SEED, FIXTURE_PATH, Loaded, PartnerBehaviour, Scenario};
 use antar::dispatch::Dispatch;
 use antar::dispatch::intake::ListOrders;
 use antar::dispatch::planning::PlanRequest;
 use antar::domain::enrolment::Pause;
 use antar::domain::time::DEFAULT_TZ;
-use antar::domain::{OrderKind, OrderStatus, Principal, Role, TokenId, Weekdays};
+use antar::domain::{OrderKind, OrderStatus, PartnerKind, Principal, Role, TokenId, Weekdays};
 use antar::roads::{self, ImportOptions, RoadGraph};
 use antar::store::Store;
 use chrono::{Days, NaiveDate};
@@ -74,6 +74,7 @@ fn urls() -> Vec<String> {
     vec![
         "http://127.0.0.1:9/sim/a".into(),
         "http://127.0.0.1:9/sim/b".into(),
+        "http://127.0.0.1:9/sim/kurir".into(),
     ]
 }
 
@@ -132,7 +133,21 @@ fn the_scenario_looks_like_a_day_in_banyuwangi() {
     s.check().expect("the fixture is consistent");
     assert_eq!(s.pharmacies.len(), 2);
     assert_eq!(s.kitchens.len(), 12);
-    assert_eq!(s.partners.len(), 2);
+    // Two ride-hailing partners, then a courier company's booking API as the last resort.
+    let kinds: Vec<PartnerKind> = s.partners.iter().map(|p| p.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            PartnerKind::Webhook,
+            PartnerKind::Webhook,
+            PartnerKind::BookingApi
+        ]
+    );
+    assert!(s.partners.windows(2).all(|w| w[0].rank < w[1].rank));
+    let company = &s.partners[2];
+    assert_eq!(company.capabilities.max_stops, 1);
+    assert!(!company.capabilities.cold_box && !company.capabilities.controlled_handover);
+    assert!(matches!(company.sim, PartnerBehaviour::Booking(_)));
     assert_eq!(s.recipients.len(), 300);
     assert_eq!(s.enrolments.len(), 300);
     assert!((120..=180).contains(&s.prescriptions.len()));
@@ -191,6 +206,33 @@ fn the_scenario_looks_like_a_day_in_banyuwangi() {
     }
 }
 
+#[test]
+fn a_partner_without_a_kind_is_a_webhook_partner_and_a_booking_api_takes_one_stop() {
+    let s = Scenario::embedded().unwrap();
+    // A scenario file written before partners had kinds.
+    let mut v = serde_json::to_value(&s).unwrap();
+    let partners = v["partners"].as_array_mut().unwrap();
+    partners.truncate(2);
+    for p in partners {
+        p.as_object_mut().unwrap().remove("kind");
+    }
+    let old: Scenario = serde_json::from_value(v).unwrap();
+    assert!(old.partners.iter().all(|p| p.kind == PartnerKind::Webhook));
+    old.check().expect("an older scenario file still checks");
+
+    let mut bad = s.clone();
+    bad.partners[1].kind = PartnerKind::BookingApi;
+    bad.partners[2].capabilities.max_stops = 3;
+    let Err(antar::dispatch::DispatchError::Invalid(errors)) = bad.check() else {
+        panic!("a booking API with webhook knobs or several stops is refused");
+    };
+    let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        ["partners[1].sim", "partners[2].capabilities.max_stops"]
+    );
+}
+
 #[tokio::test]
 async fn loading_creates_everything_and_the_day_s_meals() {
     let s = Scenario::embedded().unwrap();
@@ -202,8 +244,15 @@ async fn loading_creates_everything_and_the_day_s_meals() {
     assert_eq!(loaded.pharmacies.len(), 2);
     assert_eq!(loaded.kitchens.len(), 12);
     assert_eq!(d.sites(&admin).await.unwrap().len(), 14);
-    assert_eq!(loaded.partners.len(), 2);
-    assert_eq!(d.partners(&admin).await.unwrap().len(), 2);
+    assert_eq!(loaded.partners.len(), 3);
+    let partners = d.partners(&admin).await.unwrap();
+    assert_eq!(partners.len(), 3);
+    let company = partners
+        .iter()
+        .find(|p| p.name == s.partners[2].name)
+        .unwrap();
+    assert_eq!(company.kind, PartnerKind::BookingApi);
+    assert_eq!(company.webhook_url.as_deref(), Some(urls()[2].as_str()));
     assert!(loaded.partners.iter().all(|p| p.token.len() > 10
         && p.outbound_secret.starts_with("whsec_")
         && p.inbound_secret.starts_with("whsec_")));

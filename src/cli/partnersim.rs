@@ -43,7 +43,7 @@ The PIN file is CSV: parcel_code,pin (one row per controlled-medicine parcel).
 Booking-API mode (a GoSend/Lalamove-style courier service that antar calls):
   antar partner-sim --mode booking --listen 127.0.0.1:9100 --api-key kunci-rahasia \\
     --callback-secret rahasia-callback --no-driver-rate 0.1 --surge-min 1.0 --surge-max 1.5 \\
-    --step-delay 120 --seed 1
+    --base-fare-idr 9000 --per-km-idr 2500 --cancel-fee-idr 5000 --step-delay 120 --seed 1
 
 It serves POST /quotes, POST /bookings, GET /bookings/{id} and POST /bookings/{id}/cancel
 with Authorization: Bearer <api key>: configure a booking_api partner in antar with the API URL
@@ -112,6 +112,15 @@ pub struct PartnerSimArgs {
     /// Highest surge multiplier (booking mode).
     #[arg(long, default_value_t = 1.5)]
     pub surge_max: f64,
+    /// Fare before distance, rupiah (booking mode).
+    #[arg(long, default_value_t = 9_000)]
+    pub base_fare_idr: i64,
+    /// Fare per road kilometre, rupiah (booking mode).
+    #[arg(long, default_value_t = 2_500)]
+    pub per_km_idr: i64,
+    /// Charged when a booking is cancelled after a driver was assigned, rupiah (booking mode).
+    #[arg(long, default_value_t = 5_000)]
+    pub cancel_fee_idr: i64,
     /// Simulated seconds per booking step: finding a driver, reaching the pickup, the ride
     /// (booking mode); 0 moves a booking one step at each status request instead.
     #[arg(long, default_value_t = 120)]
@@ -252,6 +261,9 @@ async fn run_booking(args: PartnerSimArgs) -> anyhow::Result<()> {
     config.no_driver_rate = args.no_driver_rate;
     config.surge_min = args.surge_min;
     config.surge_max = args.surge_max;
+    config.base_idr = args.base_fare_idr;
+    config.per_km_idr = args.per_km_idr;
+    config.cancel_fee_idr = args.cancel_fee_idr;
     config.seed = args.seed;
     config.time_scale = args.time_scale;
     if args.step_delay == 0 {

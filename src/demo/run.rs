@@ -1,10 +1,13 @@
-//! `antar demo`: antar on embedded defaults with the fixture scenario and two simulated partners,
-//! playing a whole day on a scaled clock, then the day's figures.
+//! `antar demo`: antar on embedded defaults with the fixture scenario, two simulated ride-hailing
+//! partners and a simulated courier company with a booking API, playing a whole day on a scaled
+//! clock, then the day's figures.
 //!
-//! Everything real runs: the HTTP service, the SQLite store, the outbox worker, offer expiry and
-//! planning waves on the dispatcher's timers, and the partner simulators talking to antar over
-//! loopback with signed webhooks. The only simulated parts are the partners (and the pharmacy
-//! staff who confirm returned medicine and retry jobs nobody took).
+//! Everything real runs: the HTTP service, the SQLite store, the outbox worker, the booking
+//! worker, offer expiry and planning waves on the dispatcher's timers, the partner simulators
+//! talking to antar over loopback with signed webhooks, and the booking company answering
+//! antar's quotes, bookings and status requests and posting signed status callbacks to antar's
+//! loopback address. The only simulated parts are the partners (and the pharmacy staff who
+//! confirm returned medicine and retry jobs nobody took).
 //! Depends on everything; nothing depends on it but `cli`.
 
 use std::collections::BTreeMap;
@@ -15,15 +18,20 @@ use anyhow::Context;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc, Weekday};
 use chrono_tz::Tz;
 
-use super::scenario::{self, Scenario};
+use super::scenario::{self, BookingBehaviour, PartnerBehaviour, PartnerSpec, Scenario};
 use crate::app::Application;
 use crate::config::Settings;
 use crate::dispatch::Dispatch;
 use crate::dispatch::jobs::{JobAction, parcel_code};
 use crate::dispatch::waves::scheduler;
+use crate::domain::records::FareModel;
 use crate::domain::time::local_to_utc;
-use crate::domain::{JobStatus, OrderStatus};
+use crate::domain::{JobStatus, OrderStatus, PartnerKind};
+use crate::partnersim::booking::{
+    Advance, BookingSim, BookingSimConfig, BookingSimHandle, BookingSimStats,
+};
 use crate::partnersim::{PartnerSim, PinBook, SimConfig, SimHandle, SimStats};
+use crate::store::integrity::BookingFact;
 use crate::store::jobs::JobFilter;
 use crate::store::orders::OrderFilter;
 use crate::store::reports::DayFigures;
@@ -65,8 +73,19 @@ pub struct DemoReport {
     pub date: NaiveDate,
     /// Antar's figures for the day.
     pub figures: DayFigures,
-    /// Each simulated partner's view.
+    /// Each simulated webhook partner's view.
     pub partners: Vec<(String, SimStats)>,
+    /// Each simulated booking company's view.
+    pub companies: Vec<(String, BookingSimStats)>,
+    /// Offers of the day's jobs by partner kind, then by status.
+    pub offers_by_kind: BTreeMap<String, BTreeMap<String, i64>>,
+    /// Bookings of the day's jobs with booking APIs, as antar recorded them.
+    pub bookings: Vec<BookingFact>,
+    /// The day's cost with jobs a booking API carried at what it charged (cancellation fees
+    /// included) instead of the planner's estimate, rupiah.
+    pub cost_with_bookings_idr: f64,
+    /// Stops handed over before their window opened, by the kind of partner that carried them.
+    pub early_by_kind: BTreeMap<String, i64>,
     /// Orders not in a final state at the end.
     pub unfinished: i64,
     /// Real seconds the day took.
@@ -96,6 +115,11 @@ pub async fn run(mut settings: Settings, opts: DemoOptions) -> anyhow::Result<De
     // lapse only because an HTTP round trip takes simulated minutes.
     for p in &mut scenario.partners {
         p.offer_timeout_s = p.offer_timeout_s.max((opts.speed / 4.0) as i64);
+        // A booking API's offer waits for a quote, a booking and a driver for every stop: a
+        // real second at least.
+        if p.kind == PartnerKind::BookingApi {
+            p.offer_timeout_s = p.offer_timeout_s.max(opts.speed as i64);
+        }
     }
     let tz = crate::domain::time::parse_tz(&scenario.time_zone)
         .with_context(|| format!("unknown time zone {}", scenario.time_zone))?;
@@ -114,7 +138,10 @@ pub async fn run(mut settings: Settings, opts: DemoOptions) -> anyhow::Result<De
     if settings.roads.graph.trim().is_empty() {
         settings.roads.graph = crate::app::EMBEDDED_TOWN.into();
     }
-    let app = Application::build(&settings).await?;
+    // The booking company is on this machine: its status callbacks come over loopback.
+    let app = Application::build(&settings)
+        .await?
+        .with_loopback_public_url();
     let dispatch = app.dispatch().clone();
     let base = format!("http://{}", app.local_addr());
     let token = dispatch.bootstrap_admin().await?;
@@ -136,33 +163,55 @@ pub async fn run(mut settings: Settings, opts: DemoOptions) -> anyhow::Result<De
         pins.insert(parcel_code(&o).as_str(), pin.clone());
     }
     let mut sims: Vec<(String, SimHandle)> = Vec::new();
+    let mut companies: Vec<(String, BookingSimHandle)> = Vec::new();
     for (i, (spec, created)) in scenario.partners.iter().zip(&loaded.partners).enumerate() {
-        let mut c = SimConfig::new(
-            addrs[i],
-            base.clone(),
-            created.token.clone(),
-            vec![created.outbound_secret.clone()],
-            created.inbound_secret.clone(),
-        );
-        c.accept_rate = spec.sim.accept_rate;
-        c.fail_rate = spec.sim.fail_rate;
-        c.seed = opts.seed.wrapping_add(i as u64);
-        c.graph = dispatch.roads().cloned();
-        c.pins = pins.clone();
-        let sim = PartnerSim::start(c)
-            .await
-            .with_context(|| format!("starting the simulated partner {}", spec.name))?;
-        sims.push((spec.name.clone(), sim));
+        let seed = opts.seed.wrapping_add(i as u64);
+        match &spec.sim {
+            PartnerBehaviour::Webhook(b) => {
+                let mut c = SimConfig::new(
+                    addrs[i],
+                    base.clone(),
+                    created.token.clone(),
+                    vec![created.outbound_secret.clone()],
+                    created.inbound_secret.clone(),
+                );
+                c.accept_rate = b.accept_rate;
+                c.fail_rate = b.fail_rate;
+                c.seed = seed;
+                c.graph = dispatch.roads().cloned();
+                c.pins = pins.clone();
+                let sim = PartnerSim::start(c)
+                    .await
+                    .with_context(|| format!("starting the simulated partner {}", spec.name))?;
+                sims.push((spec.name.clone(), sim));
+            }
+            PartnerBehaviour::Booking(b) => {
+                // antar calls it with the signing secret minted at the partner's creation,
+                // and checks its callbacks with the callback secret minted with it.
+                let c = booking_sim_config(
+                    addrs[i],
+                    &spec.fare,
+                    b,
+                    &created.outbound_secret,
+                    &created.inbound_secret,
+                    seed,
+                );
+                let sim = BookingSim::start(c).await.with_context(|| {
+                    format!("starting the simulated booking company {}", spec.name)
+                })?;
+                companies.push((spec.name.clone(), sim));
+            }
+        }
     }
     println!(
-        "antar demo: {} — {} pharmacies, {} kitchens, {} recipients, {} meal orders, {} prescriptions; {} partners; {}× speed",
+        "antar demo: {} — {} pharmacies, {} kitchens, {} recipients, {} meal orders, {} prescriptions; partners {}; {}× speed",
         date,
         loaded.pharmacies.len(),
         loaded.kitchens.len(),
         loaded.recipients.len(),
         loaded.meal_orders.len(),
         loaded.medicine_orders.len(),
-        sims.len(),
+        partner_names(&scenario.partners),
         opts.speed
     );
     // Two staff accounts for the pages, with a password made for this run.
@@ -206,16 +255,12 @@ pub async fn run(mut settings: Settings, opts: DemoOptions) -> anyhow::Result<De
     }));
 
     play(&dispatch, date, tz, end).await?;
-    let figures = dispatch.day_report(&admin, date).await?;
-    let unfinished = unfinished(&dispatch, date, tz).await?;
-    let partners = sims.iter().map(|(n, s)| (n.clone(), s.stats())).collect();
-    let report = DemoReport {
-        date,
-        figures,
-        partners,
-        unfinished,
-        real_seconds: real_start.elapsed().as_secs_f64(),
-    };
+    let mut report = day_report(&dispatch, date, tz, real_start).await?;
+    report.partners = sims.iter().map(|(n, s)| (n.clone(), s.stats())).collect();
+    report.companies = companies
+        .iter()
+        .map(|(n, s)| (n.clone(), s.stats()))
+        .collect();
     print_report(&report);
     if opts.serve {
         println!("serving on {base} until ctrl-c (admin token above)");
@@ -224,9 +269,101 @@ pub async fn run(mut settings: Settings, opts: DemoOptions) -> anyhow::Result<De
     for (_, s) in sims {
         s.shutdown().await;
     }
+    for (_, s) in companies {
+        s.shutdown().await;
+    }
     let _ = stop_tx.send(true);
     server.await??;
     Ok(report)
+}
+
+/// The simulator of a booking company with `fare` and behaviour `b`, on the process clock.
+fn booking_sim_config(
+    listen: SocketAddr,
+    fare: &FareModel,
+    b: &BookingBehaviour,
+    api_key: &str,
+    callback_secret: &str,
+    seed: u64,
+) -> BookingSimConfig {
+    let mut c = BookingSimConfig::new(listen, api_key, callback_secret);
+    c.no_driver_rate = b.no_driver_rate;
+    c.surge_min = b.surge_min;
+    c.surge_max = b.surge_max;
+    c.base_idr = i64::from(fare.base_idr);
+    c.per_km_idr = i64::from(fare.per_km_idr);
+    c.cancel_fee_idr = b.cancel_fee_idr;
+    c.advance = Advance::Clock;
+    c.step_delay = Duration::from_secs(u64::from(b.step_delay_s));
+    c.seed = seed;
+    c
+}
+
+fn partner_names(partners: &[PartnerSpec]) -> String {
+    partners
+        .iter()
+        .map(|p| format!("{} ({})", p.name, p.kind))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What antar's records say about the day (the simulators' views are added by the caller).
+async fn day_report(
+    dispatch: &Dispatch,
+    date: NaiveDate,
+    tz: Tz,
+    real_start: std::time::Instant,
+) -> anyhow::Result<DemoReport> {
+    let from = local_to_utc(date, NaiveTime::MIN, tz);
+    let until = local_to_utc(date.succ_opt().unwrap_or(date), NaiveTime::MIN, tz);
+    let mut offers_by_kind: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
+    for o in dispatch.store().day_offers(from, until).await? {
+        *offers_by_kind
+            .entry(o.partner_kind)
+            .or_default()
+            .entry(o.status)
+            .or_insert(0) += 1;
+    }
+    let bookings = dispatch.store().day_bookings(from, until).await?;
+    // Jobs a booking API carried cost what it charged; every other job its estimate, as in
+    // the day report.
+    let companies: std::collections::HashSet<crate::domain::PartnerId> = dispatch
+        .store()
+        .partners()
+        .await?
+        .into_iter()
+        .filter(|p| p.kind == PartnerKind::BookingApi)
+        .map(|p| p.id)
+        .collect();
+    let estimated: f64 = dispatch
+        .store()
+        .jobs(&JobFilter {
+            from: Some(from),
+            limit: 100_000,
+            ..JobFilter::default()
+        })
+        .await?
+        .iter()
+        .filter(|j| {
+            j.departure < until
+                && (j.status.is_held() || j.status == JobStatus::Completed)
+                && !j.partner_id.is_some_and(|p| companies.contains(&p))
+        })
+        .map(|j| j.fare_idr)
+        .sum();
+    let charged: i64 = bookings.iter().filter_map(|b| b.fare_charged_idr).sum();
+    Ok(DemoReport {
+        date,
+        figures: dispatch.day_report(&scheduler(), date).await?,
+        partners: Vec::new(),
+        companies: Vec::new(),
+        offers_by_kind,
+        bookings,
+        cost_with_bookings_idr: estimated + charged as f64,
+        early_by_kind: dispatch.store().day_early_deliveries(from, until).await?,
+        unfinished: unfinished(dispatch, date, tz).await?,
+        real_seconds: real_start.elapsed().as_secs_f64(),
+    })
 }
 
 /// Play the day on the process clock: hourly progress lines, the simulated staff every
@@ -391,7 +528,18 @@ async fn day_done(dispatch: &Dispatch, date: NaiveDate, tz: Tz) -> anyhow::Resul
         .iter()
         .filter(|j| !j.status.is_final() && j.status != JobStatus::Expired)
         .count();
-    Ok(open_jobs == 0 && unfinished(dispatch, date, tz).await? == 0)
+    if open_jobs > 0 || unfinished(dispatch, date, tz).await? > 0 {
+        return Ok(false);
+    }
+    // Bookings called off with the company are finished once it has answered.
+    let from = local_to_utc(date, NaiveTime::MIN, tz);
+    let until = local_to_utc(date.succ_opt().unwrap_or(date), NaiveTime::MIN, tz);
+    Ok(dispatch
+        .store()
+        .day_bookings(from, until)
+        .await?
+        .iter()
+        .all(|b| b.state == "done"))
 }
 
 fn print_report(r: &DemoReport) {
@@ -410,6 +558,16 @@ fn print_report(r: &DemoReport) {
     );
     println!("  delivered on time      {:>6}", f.delivered_on_time);
     println!("  delivered late         {:>6}", f.delivered_late);
+    // On time means by the end of the window; these came before it opened.
+    println!(
+        "    before their window  {:>6}  ({})",
+        r.early_by_kind.values().sum::<i64>(),
+        r.early_by_kind
+            .iter()
+            .map(|(k, n)| format!("by {k} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     println!("  failed handovers       {:>6}", f.failed_handovers);
     println!(
         "  cancelled              {:>6}",
@@ -444,6 +602,16 @@ fn print_report(r: &DemoReport) {
         get(&f.offers_by_status, "expired"),
         get(&f.offers_by_status, "withdrawn")
     );
+    for (kind, by_status) in &r.offers_by_kind {
+        println!(
+            "    to {kind:<18}{:>6}  (accepted {}, rejected {}, expired {}, withdrawn {})",
+            by_status.values().sum::<i64>(),
+            get(by_status, "accepted"),
+            get(by_status, "rejected"),
+            get(by_status, "expired"),
+            get(by_status, "withdrawn")
+        );
+    }
     match f.cost_per_delivery_idr() {
         Some(c) => println!(
             "  cost per delivery      Rp {c:>6.0}  (fares Rp {:.0})",
@@ -451,6 +619,23 @@ fn print_report(r: &DemoReport) {
         ),
         None => println!("  cost per delivery      -"),
     }
+    if f.delivered() > 0 && !r.bookings.is_empty() {
+        println!(
+            "    at booking charges   Rp {:>6.0}  (jobs a booking API carried at what it charged, fees included)",
+            r.cost_with_bookings_idr / f.delivered() as f64
+        );
+    }
+    let done = r.bookings.iter().filter(|b| b.state == "done").count();
+    let delivered = r
+        .bookings
+        .iter()
+        .filter(|b| b.last_status.as_deref() == Some("delivered"))
+        .count();
+    let charged: i64 = r.bookings.iter().filter_map(|b| b.fare_charged_idr).sum();
+    println!(
+        "  bookings               {:>6}  (finished {done}, delivered {delivered}; fares charged Rp {charged})",
+        r.bookings.len()
+    );
     for (name, s) in &r.partners {
         println!(
             "  {name}: offers {} (accepted {}, rejected {}, 500s {}), stops delivered {}, failed {}, events refused {:?}",
@@ -463,28 +648,43 @@ fn print_report(r: &DemoReport) {
             s.events_refused
         );
     }
+    for (name, s) in &r.companies {
+        println!(
+            "  {name}: bookings {} (delivered {}, no driver {}, cancelled {}), quotes {}, callbacks posted {} (failed {}), fares charged Rp {}",
+            s.bookings,
+            s.delivered,
+            s.no_driver,
+            s.cancelled,
+            s.quotes,
+            s.callbacks_posted,
+            s.callbacks_failed,
+            s.fares_charged_idr
+        );
+    }
 }
 
 /// One simulated partner as `antar demo --prepare` writes it to `partners.json`: everything
-/// `antar partner-sim` needs to play it.
+/// `antar partner-sim` needs to play it (`--mode booking` for a booking API).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PreparedPartner {
     /// The partner's name.
     pub name: String,
-    /// Where its webhook endpoint must listen.
+    /// `webhook` or `booking_api`.
+    pub kind: PartnerKind,
+    /// Where its webhook endpoint (a booking API: its API) must listen.
     pub listen: SocketAddr,
-    /// The webhook URL antar has for it.
+    /// The URL antar has for it.
     pub url: String,
     /// Its API token at antar.
     pub token: String,
-    /// antar's secret that signs offers to it.
+    /// antar's secret that signs offers to it (a booking API: the key antar calls it with).
     pub outbound_secret: String,
-    /// Its secret that signs callbacks.
+    /// Its secret that signs callbacks (a booking API: its status callbacks).
     pub inbound_secret: String,
-    /// Share of offers it accepts.
-    pub accept_rate: f64,
-    /// Share of stops that fail.
-    pub fail_rate: f64,
+    /// How its simulator behaves.
+    pub sim: PartnerBehaviour,
+    /// Its fares (a booking API charges these, times its surge).
+    pub fare: FareModel,
     /// Seed for its decisions.
     pub seed: u64,
 }
@@ -537,13 +737,14 @@ pub async fn prepare(
         .enumerate()
         .map(|(i, (spec, created))| PreparedPartner {
             name: spec.name.clone(),
+            kind: spec.kind,
             listen: addrs[i],
             url: urls[i].clone(),
             token: created.token.clone(),
             outbound_secret: created.outbound_secret.clone(),
             inbound_secret: created.inbound_secret.clone(),
-            accept_rate: spec.sim.accept_rate,
-            fail_rate: spec.sim.fail_rate,
+            sim: spec.sim.clone(),
+            fare: spec.fare.clone(),
             seed: opts.seed.wrapping_add(i as u64),
         })
         .collect();
@@ -587,8 +788,9 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 /// Play the rest of a day loaded by [`prepare`], with the partners running as their own
-/// processes (`antar partner-sim`): the service (HTTP, outbox worker, timers) plus the
-/// simulated staff, on the process clock (`ANTAR_CLOCK`). Safe to kill and start again at any
+/// processes (`antar partner-sim`, the booking company with `--mode booking`): the service
+/// (HTTP, outbox and booking workers, timers; its listen address as the public URL for the
+/// company's callbacks) plus the simulated staff, on the process clock (`ANTAR_CLOCK`). Safe to kill and start again at any
 /// moment: everything it needs is in the database. Prints the day's figures when the day is
 /// over, then keeps serving until ctrl-c or SIGTERM.
 pub async fn run_prepared(mut settings: Settings, opts: DemoOptions) -> anyhow::Result<()> {
@@ -602,7 +804,9 @@ pub async fn run_prepared(mut settings: Settings, opts: DemoOptions) -> anyhow::
     if settings.roads.graph.trim().is_empty() {
         settings.roads.graph = crate::app::EMBEDDED_TOWN.into();
     }
-    let app = Application::build(&settings).await?;
+    let app = Application::build(&settings)
+        .await?
+        .with_loopback_public_url();
     let dispatch = app.dispatch().clone();
     println!(
         "antar demo --prepared: {date}, serving on http://{}",
@@ -619,14 +823,7 @@ pub async fn run_prepared(mut settings: Settings, opts: DemoOptions) -> anyhow::
     };
     if let Some(played) = played {
         played?;
-        let figures = dispatch.day_report(&scheduler(), date).await?;
-        let report = DemoReport {
-            date,
-            figures,
-            partners: Vec::new(),
-            unfinished: unfinished(&dispatch, date, tz).await?,
-            real_seconds: real_start.elapsed().as_secs_f64(),
-        };
+        let report = day_report(&dispatch, date, tz, real_start).await?;
         print_report(&report);
         println!("hari selesai / day over; serving until ctrl-c or SIGTERM");
         crate::app::shutdown_signal().await;

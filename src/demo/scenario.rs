@@ -1,6 +1,7 @@
 //! The fixture scenario: one ordinary day in Banyuwangi town for both programs — two hospital
 //! pharmacies sending prescriptions home, twelve warung kitchens cooking lunch for about three
-//! hundred elderly people living alone, and two simulated ride-hailing partners.
+//! hundred elderly people living alone, two simulated ride-hailing partners, and a simulated
+//! courier company with a booking API as the last resort.
 //!
 //! The scenario is plain data ([`Scenario`]), independent of any date: times are local wall-clock
 //! times and dates are days relative to the day being played, so one file fits any date. It is
@@ -32,8 +33,8 @@ use crate::domain::records::{Capabilities, Enrolment, FareModel, Partner, Recipi
 use crate::domain::site::{OpeningHours, OpeningSpan};
 use crate::domain::time::{local_to_utc, parse_tz};
 use crate::domain::{
-    EnrolmentId, LatLon, LocalWindow, OrderId, OrderKind, PartnerId, Phone, Principal, Priority,
-    RecipientId, ServiceArea, SiteId, SiteKind, TimeWindow, Weekdays,
+    EnrolmentId, LatLon, LocalWindow, OrderId, OrderKind, PartnerId, PartnerKind, Phone, Principal,
+    Priority, RecipientId, ServiceArea, SiteId, SiteKind, TimeWindow, Weekdays,
 };
 use crate::roads::RoadGraph;
 
@@ -93,11 +94,16 @@ pub struct SiteSpec {
 pub struct PartnerSpec {
     /// Name.
     pub name: String,
+    /// How offers reach it: `webhook` (the default, so scenario files written before partners
+    /// had kinds still load) or `booking_api` (a courier company's booking API). A scenario has
+    /// no couriers of its own, so no `own_fleet`.
+    #[serde(default = "webhook")]
+    pub kind: PartnerKind,
     /// Lower rank is offered first.
     pub rank: i64,
     /// Default capabilities.
     pub capabilities: Capabilities,
-    /// Fare model.
+    /// Fare model (for a booking API: its published fare before surge).
     pub fare: FareModel,
     /// Seconds the partner has to accept an offer.
     pub offer_timeout_s: i64,
@@ -105,10 +111,41 @@ pub struct PartnerSpec {
     pub sim: PartnerBehaviour,
 }
 
-/// Knobs of the simulated partner (used by the demo's simulator; antar itself ignores them).
+fn webhook() -> PartnerKind {
+    PartnerKind::Webhook
+}
+
+/// Knobs of the simulated partner (used by the demo's simulators; antar itself ignores them),
+/// one shape per kind of partner.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PartnerBehaviour {
+    /// A partner speaking our webhook contract (`antar partner-sim`).
+    Webhook(WebhookBehaviour),
+    /// A courier company with a booking API (`antar partner-sim --mode booking`).
+    Booking(BookingBehaviour),
+}
+
+/// Knobs of a simulated booking-API company.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PartnerBehaviour {
+pub struct BookingBehaviour {
+    /// Share of bookings that find no driver (0–1).
+    pub no_driver_rate: f64,
+    /// Lowest surge multiplier on its fare (1.0: none).
+    pub surge_min: f64,
+    /// Highest surge multiplier.
+    pub surge_max: f64,
+    /// Simulated seconds per step of a booking: finding a driver, reaching the pickup, the ride.
+    pub step_delay_s: u32,
+    /// What it charges when a booking is called off after a driver was assigned, rupiah.
+    pub cancel_fee_idr: i64,
+}
+
+/// Knobs of a simulated webhook partner.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookBehaviour {
     /// Share of offers accepted (0–1).
     pub accept_rate: f64,
     /// Share of stops that fail at the door (0–1).
@@ -276,6 +313,32 @@ impl Scenario {
                 }
             }
         }
+        for (i, p) in self.partners.iter().enumerate() {
+            let f = |name: &str| format!("partners[{i}].{name}");
+            match (p.kind, &p.sim) {
+                (PartnerKind::Webhook, PartnerBehaviour::Webhook(_)) => {}
+                (PartnerKind::BookingApi, PartnerBehaviour::Booking(_)) => {
+                    // The rule staff input meets in the API: one pickup to one drop per booking.
+                    if p.capabilities.max_stops != 1 {
+                        errors.push(FieldError::new(
+                            f("capabilities.max_stops"),
+                            "out_of_range",
+                            "a booking API takes one pickup to one drop: max_stops must be 1",
+                        ));
+                    }
+                }
+                (PartnerKind::OwnFleet, _) => errors.push(FieldError::new(
+                    f("kind"),
+                    "invalid_value",
+                    "a scenario has no couriers of its own: webhook or booking_api",
+                )),
+                (kind, _) => errors.push(FieldError::new(
+                    f("sim"),
+                    "invalid_value",
+                    format!("the simulator's knobs do not fit a {kind} partner"),
+                )),
+            }
+        }
         for (i, r) in self.recipients.iter().enumerate() {
             if let Err(e) = phone(&format!("recipients[{i}].phone"), r.phone.as_deref()) {
                 errors.push(e);
@@ -366,7 +429,8 @@ fn day(date: NaiveDate, offset: i64, field: &str) -> Result<NaiveDate, DispatchE
 }
 
 /// Create the scenario for the local `date` through the use cases: service area, sites,
-/// partners (partner `i` posts offers to `partner_urls[i]`), recipients, enrolments and their
+/// partners (a webhook partner `i` is offered jobs at `partner_urls[i]`, a booking API `i` is
+/// called at that base URL), recipients, enrolments and their
 /// pauses, the day's meal orders, and the prescriptions. Meant for a fresh database.
 ///
 /// Prescriptions whose `deliver_by` is already past on the process clock are refused by intake,
@@ -437,7 +501,8 @@ pub async fn load(
         let partner = Partner {
             id: PartnerId::new(),
             name: p.name.clone(),
-            kind: crate::domain::PartnerKind::Webhook,
+            kind: p.kind,
+            // A booking API's base URL.
             webhook_url: Some(url.clone()),
             capabilities: p.capabilities.clone(),
             fare: p.fare.clone(),
@@ -1032,6 +1097,7 @@ impl<'g> Generator<'g> {
         let partners = vec![
             PartnerSpec {
                 name: "Ojek Sim A".into(),
+                kind: PartnerKind::Webhook,
                 rank: 1,
                 capabilities: Capabilities {
                     max_stops: 8,
@@ -1046,15 +1112,16 @@ impl<'g> Generator<'g> {
                     cap_idr: Some(40_000),
                 },
                 offer_timeout_s: 120,
-                sim: PartnerBehaviour {
+                sim: PartnerBehaviour::Webhook(WebhookBehaviour {
                     accept_rate: 0.85,
                     fail_rate: 0.03,
                     answer_after_s: 20,
                     pickup_after_min: 12,
-                },
+                }),
             },
             PartnerSpec {
                 name: "Ojek Sim B".into(),
+                kind: PartnerKind::Webhook,
                 rank: 2,
                 capabilities: Capabilities {
                     max_stops: 5,
@@ -1069,12 +1136,42 @@ impl<'g> Generator<'g> {
                     cap_idr: None,
                 },
                 offer_timeout_s: 120,
-                sim: PartnerBehaviour {
+                sim: PartnerBehaviour::Webhook(WebhookBehaviour {
                     accept_rate: 0.7,
                     fail_rate: 0.06,
                     answer_after_s: 45,
                     pickup_after_min: 18,
+                }),
+            },
+            // The last resort: a courier company booked one pickup to one drop at a time, dearer
+            // than the ride-hailing partners (with surge on top), so the planner rarely chooses
+            // it; it gets what both of them turn down. Its bookings carry no cold box and no
+            // PIN handover (the booking API has no way to ask for either).
+            PartnerSpec {
+                name: "Kurir Kilat".into(),
+                kind: PartnerKind::BookingApi,
+                rank: 3,
+                capabilities: Capabilities {
+                    max_stops: 1,
+                    capacity: 6,
+                    cold_box: false,
+                    controlled_handover: false,
+                    max_concurrent_jobs: None,
                 },
+                fare: FareModel {
+                    base_idr: 9_000,
+                    per_km_idr: 2_500,
+                    cap_idr: None,
+                },
+                // Its offer stays open while every stop's booking looks for a driver.
+                offer_timeout_s: 1_200,
+                sim: PartnerBehaviour::Booking(BookingBehaviour {
+                    no_driver_rate: 0.05,
+                    surge_min: 1.0,
+                    surge_max: 1.4,
+                    step_delay_s: 240,
+                    cancel_fee_idr: 5_000,
+                }),
             },
         ];
 

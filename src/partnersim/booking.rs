@@ -367,6 +367,8 @@ pub struct BookingSimStats {
     pub callbacks_posted: u64,
     /// Callbacks given up after three attempts.
     pub callbacks_failed: u64,
+    /// Fares charged: delivered bookings at their quote, cancellation fees; rupiah.
+    pub fares_charged_idr: u64,
 }
 
 /// The booking-API simulator. [`BookingSim::start`] runs it.
@@ -733,7 +735,10 @@ fn step(svc: &Svc, id: &str) -> Option<(SimBooking, Option<String>)> {
     }
     let out = (b.clone(), order.callback_url.clone());
     match next {
-        SimStatus::Delivered => state.stats.delivered += 1,
+        SimStatus::Delivered => {
+            state.stats.delivered += 1;
+            state.stats.fares_charged_idr += u64::from(out.0.fare_quoted_idr);
+        }
         SimStatus::NoDriver => state.stats.no_driver += 1,
         _ => {}
     }
@@ -863,6 +868,7 @@ async fn cancel(
         b.updated_at = now;
         let out = (b.clone(), order.callback_url.clone());
         state.stats.cancelled += 1;
+        state.stats.fares_charged_idr += u64::from(out.0.fare_idr.unwrap_or(0));
         out
     };
     push(&svc, url, &booking);

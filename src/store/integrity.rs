@@ -4,6 +4,8 @@
 //! they are checked against live in `demo::check`.
 //! Must not depend on `api` or `dispatch`.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 
 use super::{Result, RowExt, Store, parse_ts, ts};
@@ -300,6 +302,28 @@ impl Store {
                     offer_id,
                 })
             })
+            .collect()
+    }
+
+    /// Stops handed over before their order's window opened, by the kind of partner that
+    /// carried them, for orders whose window starts in `[from, until)`.
+    pub async fn day_early_deliveries(
+        &self,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<BTreeMap<String, i64>> {
+        let rows = sqlx::query(
+            "SELECT p.kind AS k, COUNT(*) AS n FROM job_stops s JOIN orders o ON o.id = s.order_id \
+             JOIN jobs j ON j.id = s.job_id JOIN partners p ON p.id = j.partner_id \
+             WHERE s.status = 'delivered' AND s.updated_at < o.window_start \
+             AND o.window_start >= $1 AND o.window_start < $2 GROUP BY p.kind",
+        )
+        .bind(ts(from))
+        .bind(ts(until))
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.text("k")?, r.int("n")?)))
             .collect()
     }
 
