@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Kill -9 antar at random moments during a simulated day, start it again each time, and check
-# afterwards that nothing a crash must not break was broken (`antar check-day`).
+# afterwards that nothing a crash must not break was broken (`antar check-day`). The partners
+# (two ride-hailing partners and a courier company's booking API) run as their own processes.
 #
 #   scripts/fault-kill9.sh                      # 20 kills, SQLite, 300x speed
 #   KILLS=40 SPEED=480 SEED=7 scripts/fault-kill9.sh
@@ -67,13 +68,26 @@ echo "== preparing $DATE in $RUN (clock $ANTAR_CLOCK)"
     --partner-port-base "$PARTNER_PORT_BASE" | tee "$RUN/prepare.log"
 
 PARTNERS=$(jq length "$RUN/partners.json")
+kind() { jq -r ".[$1].kind" "$RUN/partners.json"; }
 for ((i = 0; i < PARTNERS; i++)); do
     p() { jq -r ".[$i].$1" "$RUN/partners.json"; }
-    ANTAR_SIM_TOKEN="$(p token)" ANTAR_SIM_INBOUND_SECRET="$(p inbound_secret)" \
-        "$BIN" partner-sim --listen "$(p listen)" --antar-url "http://127.0.0.1:$PORT" \
-        --outbound-secret "$(p outbound_secret)" --accept-rate "$(p accept_rate)" \
-        --fail-rate "$(p fail_rate)" --seed "$(p seed)" --pins "$RUN/pins.csv" \
-        >"$RUN/partner-$i.log" 2>&1 &
+    if [[ "$(kind "$i")" == booking_api ]]; then
+        # A courier company's booking API: antar calls it with the partner's signing secret and
+        # it signs its status callbacks (to antar's listen address) with the callback secret.
+        ANTAR_SIM_API_KEY="$(p outbound_secret)" ANTAR_SIM_CALLBACK_SECRET="$(p inbound_secret)" \
+            "$BIN" partner-sim --mode booking --listen "$(p listen)" \
+            --no-driver-rate "$(p sim.no_driver_rate)" --surge-min "$(p sim.surge_min)" \
+            --surge-max "$(p sim.surge_max)" --step-delay "$(p sim.step_delay_s)" \
+            --cancel-fee-idr "$(p sim.cancel_fee_idr)" --base-fare-idr "$(p fare.base_idr)" \
+            --per-km-idr "$(p fare.per_km_idr)" --seed "$(p seed)" \
+            >"$RUN/partner-$i.log" 2>&1 &
+    else
+        ANTAR_SIM_TOKEN="$(p token)" ANTAR_SIM_INBOUND_SECRET="$(p inbound_secret)" \
+            "$BIN" partner-sim --listen "$(p listen)" --antar-url "http://127.0.0.1:$PORT" \
+            --outbound-secret "$(p outbound_secret)" --accept-rate "$(p sim.accept_rate)" \
+            --fail-rate "$(p sim.fail_rate)" --seed "$(p seed)" --pins "$RUN/pins.csv" \
+            >"$RUN/partner-$i.log" 2>&1 &
+    fi
     SIM_PIDS+=("$!")
 done
 
@@ -119,6 +133,7 @@ done
 sleep 2
 DUPLICATES=0
 for ((i = 0; i < PARTNERS; i++)); do
+    [[ "$(kind "$i")" == booking_api ]] && continue
     listen=$(jq -r ".[$i].listen" "$RUN/partners.json")
     d=$(curl -sf "http://$listen/stats" | jq '.duplicates' || echo "?")
     echo "  partner $i duplicates (retries of one webhook-id): $d"
@@ -133,9 +148,17 @@ SIM_PIDS=()
 
 echo "== antar's figures for the day (last run)"
 sed -n '/^Hari /,/day over/p' "$RUN/antar.log"
+COMPANY=""
 for ((i = 0; i < PARTNERS; i++)); do
-    echo "== partner $i ($(jq -r ".[$i].name" "$RUN/partners.json"))"
-    tail -4 "$RUN/partner-$i.log"
+    echo "== partner $i ($(jq -r ".[$i].name" "$RUN/partners.json"), $(kind "$i"))"
+    if [[ "$(kind "$i")" == booking_api ]]; then
+        # Its counters, printed as JSON when it stops.
+        stats=$(sed -n '/^{/,/^}/p' "$RUN/partner-$i.log")
+        echo "$stats"
+        COMPANY=$(jq -r '"bookings \(.bookings) (delivered \(.delivered), no driver \(.no_driver), cancelled \(.cancelled)), callbacks posted \(.callbacks_posted) (failed \(.callbacks_failed)), fares charged Rp \(.fares_charged_idr)"' <<<"$stats" || echo "?")
+    else
+        tail -4 "$RUN/partner-$i.log"
+    fi
 done
 
 echo "== check"
@@ -146,5 +169,6 @@ echo "== summary"
 echo "kills: $KILLS at ${SPEED}x, date $DATE, seed $SEED, database ${DB_URL%%://*}"
 grep -E "^  (orders|outbox|medicine waiting)" "$RUN/check.log" || true
 echo "partner duplicates (same webhook-id retries): $DUPLICATES"
+[[ -n "$COMPANY" ]] && echo "booking company: $COMPANY"
 echo "check: $([[ $status == 0 ]] && echo PASS || echo FAIL)"
 exit "$status"
