@@ -147,7 +147,7 @@ impl Dispatch {
                             last_error: None,
                             driver: None,
                             attempts: 0,
-                            due_at: ctx.now,
+                            due_at: super::bookings::book_at(job.departure, ctx.now),
                         },
                         ctx.now,
                     )

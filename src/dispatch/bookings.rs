@@ -1,5 +1,6 @@
 //! The booking worker: bookings with booking-API partners, driven from their `bookings` rows
-//! (a durable timer each). A new booking is quoted and booked; a booked one is polled every
+//! (a durable timer each). A new booking is quoted and booked [`BOOK_AHEAD`] before its job
+//! departs (the company's driver sets off at once); a booked one is polled every
 //! [`POLL_S`] seconds, and what the company says becomes the same partner event a webhook
 //! partner would send, applied through [`Dispatch::partner_event`] with a stable id per step
 //! (`booking_{reference}_{step}`), so a repeated poll changes nothing twice:
@@ -51,6 +52,17 @@ use crate::webhooks::outbound::{JobId, OfferId, StopId};
 
 /// Seconds between two polls of a booking.
 pub const POLL_S: i64 = 30;
+
+/// How long before a job's departure its bookings are placed: a booking API has no pickup
+/// time, its driver sets off when booked, so booking earlier would bring the parcels early
+/// (meals before their window, medicine before the pharmacy has it ready).
+pub const BOOK_AHEAD: chrono::Duration = chrono::Duration::minutes(15);
+
+/// When a job departing at `departure` is booked, offered at `now`: [`BOOK_AHEAD`] before it
+/// leaves, or now when that has passed. The offer waits for the company's answer from then.
+pub fn book_at(departure: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
+    (departure - BOOK_AHEAD).max(now)
+}
 
 /// Works through due bookings.
 pub struct BookingWorker {

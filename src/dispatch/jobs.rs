@@ -595,7 +595,13 @@ impl Dispatch {
             now,
             actor,
         } = ctx;
-        let expires_at = now + Duration::seconds(partner.offer_timeout_s.max(1));
+        // A booking company is asked when the job is booked, so its answer is due from then.
+        let asked = if partner.kind == PartnerKind::BookingApi {
+            super::bookings::book_at(job.departure, now)
+        } else {
+            now
+        };
+        let expires_at = asked + Duration::seconds(partner.offer_timeout_s.max(1));
         let offer = OfferRow {
             id: Uuid::now_v7(),
             job_id: job.id,

@@ -160,6 +160,18 @@ async fn run_bookings(app: &TestApp, at: chrono::DateTime<Utc>) -> usize {
     booking_pass(app, at, true).await
 }
 
+/// When the jobs' bookings are placed: a quarter of an hour before the last of them departs.
+pub(crate) async fn booking_time(app: &TestApp, jobs: &[&str]) -> chrono::DateTime<Utc> {
+    let mut at = Utc::now();
+    for id in jobs {
+        let j = job(app, id).await;
+        let departure: chrono::DateTime<Utc> =
+            j["job"]["departure"].as_str().unwrap().parse().unwrap();
+        at = at.max(departure - antar::dispatch::bookings::BOOK_AHEAD);
+    }
+    at
+}
+
 /// Three prescriptions planned as one job for a batching partner, who turns it down: the job
 /// fails over to the booking partner. The job id and the pharmacist's token.
 async fn a_batched_job_failed_over(app: &TestApp, booking_url: &str) -> (String, String) {
@@ -203,7 +215,11 @@ with_town! {
         stops.dedup();
         assert_eq!(stops.len(), 3, "each stop booked once: {j}");
 
-        let t0 = Utc::now();
+        let t0 = booking_time(&app, &[&job_id]).await;
+        // Not booked when offered: a booked driver sets off at once, so the company is asked a
+        // quarter of an hour before the job departs, and its answer is due from then.
+        assert_eq!(run_bookings(&app, t0 - Duration::seconds(60)).await, 0);
+        assert_eq!(app.dispatch.expire_offers(t0 + Duration::seconds(60)).await.unwrap(), 0);
         assert_eq!(run_bookings(&app, t0).await, 3);
         let calls = co.lock().unwrap().calls.clone();
         let books: Vec<&Value> = calls.iter().filter(|(c, _)| c.starts_with("book")).map(|(_, b)| b).collect();
@@ -287,7 +303,7 @@ with_town! {
     async fn one_booking_without_a_driver_turns_the_job_down_and_calls_the_others_off_for_their_fee(app) {
         let (url, co) = company().await;
         let (job_id, _) = a_batched_job_failed_over(&app, &url).await;
-        let t0 = Utc::now();
+        let t0 = booking_time(&app, &[&job_id]).await;
         run_bookings(&app, t0).await;
         let partner_id = job(&app, &job_id).await["offers"][1]["partner_id"].as_str().unwrap().to_owned();
         Company::set(&co, "BK-1", json!({"status": "driver_assigned", "driver": driver(1)}));
@@ -329,7 +345,7 @@ with_town! {
         pharmacy_with_orders(&app, 1, false).await;
         let p = plan(&app).await;
         let job_id = p["job_ids"][0].as_str().unwrap().to_owned();
-        let t0 = Utc::now();
+        let t0 = booking_time(&app, &[&job_id]).await;
         assert_eq!(run_bookings(&app, t0).await, 1);
         let reference = job(&app, &job_id).await["bookings"][0]["reference"].as_str().unwrap().to_owned();
         let path = format!("/partner/v1/bookings/{partner_id}/callback");
@@ -388,7 +404,7 @@ with_town! {
     async fn a_cancelled_order_calls_off_its_own_booking_and_the_rest_of_the_job_goes_on(app) {
         let (url, co) = company().await;
         let (job_id, pharmacist) = a_batched_job_failed_over(&app, &url).await;
-        let t0 = Utc::now();
+        let t0 = booking_time(&app, &[&job_id]).await;
         run_bookings(&app, t0).await;
         let j = job(&app, &job_id).await;
         let stops = j["stops"].as_array().unwrap().clone();

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 
-use crate::bookings::{booking_partner, booking_pass};
+use crate::bookings::{booking_partner, booking_pass, booking_time};
 use crate::dispatch::{
     deliver_all, job, mock_partner, order_status, partner, pharmacy_with_orders, plan,
 };
@@ -456,7 +456,7 @@ with_town! {
         let reference = j["bookings"][0]["reference"].as_str().unwrap().to_owned();
         assert_eq!(j["bookings"][0]["state"], "quote");
 
-        let t0 = Utc::now();
+        let t0 = booking_time(&app, &[&job_id]).await;
         assert_eq!(run_bookings(&app, t0).await, 1);
         {
             let m = mock.lock().unwrap();
@@ -509,7 +509,7 @@ with_town! {
         pharmacy_with_orders(&app, 1, false).await;
         let p = plan(&app).await;
         let job_id = p["job_ids"][0].as_str().unwrap().to_owned();
-        let t0 = Utc::now();
+        let t0 = booking_time(&app, &[&job_id]).await;
         run_bookings(&app, t0).await;
         mock.lock().unwrap().status = json!({"status": "no_driver"});
         run_bookings(&app, t0 + Duration::seconds(31)).await;
@@ -532,7 +532,7 @@ with_town! {
         pharmacy_with_orders(&app, 1, false).await;
         let p = plan(&app).await;
         let job_id = p["job_ids"][0].as_str().unwrap().to_owned();
-        let t0 = Utc::now();
+        let t0 = booking_time(&app, &[&job_id]).await;
         run_bookings(&app, t0).await;
         assert_eq!(job(&app, &job_id).await["bookings"][0]["state"], "searching");
         // Nobody found a driver within the offer's 600 s: the offer expires, the job is

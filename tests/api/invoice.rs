@@ -9,7 +9,7 @@ use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::bookings::{booking_partner, booking_pass};
+use crate::bookings::{booking_partner, booking_pass, booking_time};
 use crate::dispatch::{
     Seq, deliver_all, job, mock_partner, order_status, partner, pharmacy_with_orders, plan,
     send_event,
@@ -161,7 +161,7 @@ with_town! {
         let p = plan(&app).await;
         let jobs: Vec<String> = p["job_ids"].as_array().unwrap().iter().map(|j| j.as_str().unwrap().to_owned()).collect();
         assert_eq!(jobs.len(), 2, "one drop per booking: one job per stop {p}");
-        let t0 = Utc::now();
+        let t0 = booking_time(&app, &[&jobs[0], &jobs[1]]).await;
         // Quote and book, then three polls: driver assigned, picked up, delivered.
         assert_eq!(run_bookings(&app, t0).await, 2);
         assert_eq!(sim.stats().bookings, 2);
@@ -210,7 +210,7 @@ with_town! {
         pharmacy_with_orders(&app, 1, false).await;
         let p = plan(&app).await;
         let job_id = p["job_ids"][0].as_str().unwrap().to_owned();
-        let t0 = Utc::now();
+        let t0 = booking_time(&app, &[&job_id]).await;
         run_bookings(&app, t0).await;
         run_bookings(&app, t0 + Duration::seconds(31)).await;
         assert_eq!(sim.stats().no_driver, 1);
