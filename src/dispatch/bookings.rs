@@ -53,10 +53,11 @@ use crate::webhooks::outbound::{JobId, OfferId, StopId};
 /// Seconds between two polls of a booking.
 pub const POLL_S: i64 = 30;
 
-/// How long before a job's departure its bookings are placed: a booking API has no pickup
-/// time, its driver sets off when booked, so booking earlier would bring the parcels early
-/// (meals before their window, medicine before the pharmacy has it ready).
-pub const BOOK_AHEAD: chrono::Duration = chrono::Duration::minutes(15);
+/// How long before a job's departure its bookings are placed: the time the planner allows any
+/// partner to get a courier to the site. A booking API has no pickup time and its driver sets
+/// off when booked, so booking earlier would bring the parcels early (meals before their
+/// window, medicine before the pharmacy has it ready).
+pub const BOOK_AHEAD: chrono::Duration = super::planning::LEAD_TIME;
 
 /// When a job departing at `departure` is booked, offered at `now`: [`BOOK_AHEAD`] before it
 /// leaves, or now when that has passed. The offer waits for the company's answer from then.

@@ -51,7 +51,7 @@ pub struct PlanRequest {
 }
 
 /// Time a partner needs to accept and send a courier: no route leaves sooner after planning.
-const LEAD_TIME: chrono::Duration = chrono::Duration::minutes(10);
+pub(crate) const LEAD_TIME: chrono::Duration = chrono::Duration::minutes(10);
 
 /// Arrivals are planned this much before a window closes, so a courier who is a little slower
 /// than the road graph at every door still arrives in time.

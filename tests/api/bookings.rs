@@ -160,7 +160,7 @@ async fn run_bookings(app: &TestApp, at: chrono::DateTime<Utc>) -> usize {
     booking_pass(app, at, true).await
 }
 
-/// When the jobs' bookings are placed: a quarter of an hour before the last of them departs.
+/// When the jobs' bookings are placed: `BOOK_AHEAD` before the last of them departs.
 pub(crate) async fn booking_time(app: &TestApp, jobs: &[&str]) -> chrono::DateTime<Utc> {
     let mut at = Utc::now();
     for id in jobs {
@@ -216,8 +216,8 @@ with_town! {
         assert_eq!(stops.len(), 3, "each stop booked once: {j}");
 
         let t0 = booking_time(&app, &[&job_id]).await;
-        // Not booked when offered: a booked driver sets off at once, so the company is asked a
-        // quarter of an hour before the job departs, and its answer is due from then.
+        // Not booked when offered: a booked driver sets off at once, so the company is asked
+        // ten minutes before the job departs, and its answer is due from then.
         assert_eq!(run_bookings(&app, t0 - Duration::seconds(60)).await, 0);
         assert_eq!(app.dispatch.expire_offers(t0 + Duration::seconds(60)).await.unwrap(), 0);
         assert_eq!(run_bookings(&app, t0).await, 3);
