@@ -10,7 +10,7 @@
 //! | `driver_assigned` | `job.accepted` (once every booking of the offer has a driver), then `courier.assigned` |
 //! | `picked_up` | `job.picked_up` |
 //! | `delivered` | `stop.delivered` (fare charged recorded) |
-//! | `no_driver` | `job.rejected` with `no_driver_found`: failover to the next partner |
+//! | `no_driver` | booked again (up to [`BOOKING_TRIES`] per stop), then `job.rejected` with `no_driver_found`: failover |
 //! | `cancelled` | `job.rejected` before acceptance, else `stop.failed` |
 //!
 //! A job of several stops is booked as one booking per stop, all answering one offer and
@@ -52,6 +52,9 @@ use crate::webhooks::outbound::{JobId, OfferId, StopId};
 
 /// Seconds between two polls of a booking.
 pub const POLL_S: i64 = 30;
+
+/// Bookings per stop before a job is turned down for want of a driver.
+pub const BOOKING_TRIES: usize = 3;
 
 /// How long before a job's departure its bookings are placed: the time the planner allows any
 /// partner to get a courier to the site. A booking API has no pickup time and its driver sets
@@ -199,6 +202,41 @@ impl BookingWorker {
         self.hurry_siblings(b, now).await?;
         b.state = "done".into();
         Ok(())
+    }
+
+    /// A stop whose booking found no driver is booked again, up to [`BOOKING_TRIES`] bookings
+    /// per stop, while the offer still waits: a job of many stops is not turned down for one
+    /// busy moment at one address. True when a new booking was made.
+    async fn rebook(&self, b: &BookingRow, now: DateTime<Utc>) -> Result<bool> {
+        let mut tx = self.dispatch.store.begin().await?;
+        let tries = store::bookings::bookings_of_offer(&mut tx, b.offer_id)
+            .await?
+            .iter()
+            .filter(|o| o.stop_id == b.stop_id)
+            .count();
+        let offer = store::jobs::offer_in(&mut tx, b.offer_id).await?;
+        if tries >= BOOKING_TRIES || offer.status != OfferStatus::Pending || offer.expires_at <= now
+        {
+            return Ok(false);
+        }
+        let again = BookingRow {
+            id: Uuid::now_v7(),
+            state: "quote".into(),
+            quote_ref: None,
+            booking_ref: None,
+            fare_quoted_idr: None,
+            fare_charged_idr: None,
+            last_status: None,
+            last_error: None,
+            driver: None,
+            attempts: 0,
+            due_at: now,
+            ..b.clone()
+        };
+        store::bookings::insert_booking(&mut tx, &again, now).await?;
+        tx.commit().await?;
+        self.notify.notify_one();
+        Ok(true)
     }
 
     async fn hurry_siblings(&self, b: &BookingRow, now: DateTime<Utc>) -> Result<()> {
@@ -357,6 +395,10 @@ impl BookingWorker {
         let accepted = b.state == "active";
         match s.status.as_str() {
             "searching" => {}
+            "no_driver" if !accepted && self.rebook(b, now).await? => {
+                // Asked again: a new booking for the same stop, under the same offer.
+                b.state = "done".into();
+            }
             "no_driver" | "cancelled" if !accepted => {
                 let reason = if s.status == "no_driver" {
                     "no_driver_found"

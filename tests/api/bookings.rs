@@ -308,11 +308,24 @@ with_town! {
         let partner_id = job(&app, &job_id).await["offers"][1]["partner_id"].as_str().unwrap().to_owned();
         Company::set(&co, "BK-1", json!({"status": "driver_assigned", "driver": driver(1)}));
         run_bookings(&app, t0 + Duration::seconds(31)).await;
+        // BK-2's stop finds no driver: it is booked again (BK-4, then BK-5) while the offer waits.
         Company::set(&co, "BK-2", json!({"status": "no_driver"}));
-        // BK-2 has no driver: the offer is turned down, and BK-1 and BK-3 are called off.
         run_bookings(&app, t0 + Duration::seconds(62)).await;
         run_bookings(&app, t0 + Duration::seconds(63)).await;
         let j = job(&app, &job_id).await;
+        assert_eq!(j["offers"][1]["status"], "pending", "{j}");
+        assert_eq!(j["bookings"].as_array().unwrap().len(), 4, "{j}");
+        Company::set(&co, "BK-4", json!({"status": "no_driver"}));
+        run_bookings(&app, t0 + Duration::seconds(94)).await;
+        run_bookings(&app, t0 + Duration::seconds(95)).await;
+        assert_eq!(job(&app, &job_id).await["offers"][1]["status"], "pending");
+        // The third booking without a driver: the offer is turned down, and BK-1 and BK-3 are
+        // called off.
+        Company::set(&co, "BK-5", json!({"status": "no_driver"}));
+        run_bookings(&app, t0 + Duration::seconds(126)).await;
+        run_bookings(&app, t0 + Duration::seconds(127)).await;
+        let j = job(&app, &job_id).await;
+        assert_eq!(j["bookings"].as_array().unwrap().len(), 5, "{j}");
         assert_eq!(j["offers"][1]["status"], "rejected", "{j}");
         assert_eq!(j["offers"][1]["reason"], "no_driver_found");
         assert_ne!(j["job"]["status"], "courier_assigned", "{j}");
@@ -320,7 +333,9 @@ with_town! {
         let calls = Company::calls(&co);
         assert!(calls.contains(&"cancel BK-1".to_owned()), "{calls:?}");
         assert!(calls.contains(&"cancel BK-3".to_owned()), "{calls:?}");
-        assert!(!calls.contains(&"cancel BK-2".to_owned()), "nothing to cancel without a driver: {calls:?}");
+        for none in ["cancel BK-2", "cancel BK-4", "cancel BK-5"] {
+            assert!(!calls.contains(&none.to_owned()), "nothing to cancel without a driver: {calls:?}");
+        }
         let fees: Vec<Value> = j["bookings"].as_array().unwrap().iter().map(|b| b["fare_charged_idr"].clone()).collect();
         assert_eq!(fees.iter().filter(|f| **f == json!(5000)).count(), 1, "the driver on the way is paid: {fees:?}");
         let events = app.dispatch.store().job_events(job_id.parse().unwrap()).await.unwrap();

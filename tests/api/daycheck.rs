@@ -200,7 +200,7 @@ async fn a_day_with_a_booking_api(app: TestApp) {
         app.dispatch.clone(),
         std::time::Duration::from_secs(5),
     );
-    let t0 = Utc::now();
+    let t0 = crate::bookings::booking_time(&app, &[&job_id]).await;
     for k in 0..12 {
         worker
             .run_once(t0 + chrono::Duration::seconds(31 * k))

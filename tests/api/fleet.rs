@@ -512,7 +512,14 @@ with_town! {
         let t0 = booking_time(&app, &[&job_id]).await;
         run_bookings(&app, t0).await;
         mock.lock().unwrap().status = json!({"status": "no_driver"});
-        run_bookings(&app, t0 + Duration::seconds(31)).await;
+        // No driver, three bookings in a row: then the job is turned down.
+        let mut t = t0;
+        for _ in 0..3 {
+            t += Duration::seconds(31);
+            run_bookings(&app, t).await;
+            t += Duration::seconds(1);
+            run_bookings(&app, t).await;
+        }
         let j = job(&app, &job_id).await;
         assert_eq!(j["offers"][0]["partner_id"], booking_id.as_str());
         assert_eq!(j["offers"][0]["status"], "rejected");

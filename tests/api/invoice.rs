@@ -212,9 +212,16 @@ with_town! {
         let job_id = p["job_ids"][0].as_str().unwrap().to_owned();
         let t0 = booking_time(&app, &[&job_id]).await;
         run_bookings(&app, t0).await;
-        run_bookings(&app, t0 + Duration::seconds(31)).await;
-        assert_eq!(sim.stats().no_driver, 1);
-        deliver_all(&app, t0 + Duration::seconds(32)).await;
+        // No driver, three bookings in a row: then the next partner is asked.
+        let mut t = t0;
+        for _ in 0..3 {
+            t += Duration::seconds(31);
+            run_bookings(&app, t).await;
+            t += Duration::seconds(1);
+            run_bookings(&app, t).await;
+        }
+        assert_eq!(sim.stats().no_driver, 3);
+        deliver_all(&app, t).await;
         let j = job(&app, &job_id).await;
         assert_eq!(j["offers"][0]["partner_id"], partner_id.as_str());
         assert_eq!(j["offers"][0]["status"], "rejected", "{j}");
