@@ -132,23 +132,13 @@ impl Dispatch {
                 for (stop, _) in ctx.stops {
                     store::bookings::insert_booking(
                         &mut *conn,
-                        &store::bookings::BookingRow {
-                            id: Uuid::now_v7(),
-                            job_id: job.id,
+                        &store::bookings::BookingRow::new(
+                            job.id,
                             offer_id,
-                            partner_id: partner.id,
-                            stop_id: stop.id,
-                            state: "quote".into(),
-                            quote_ref: None,
-                            booking_ref: None,
-                            fare_quoted_idr: None,
-                            fare_charged_idr: None,
-                            last_status: None,
-                            last_error: None,
-                            driver: None,
-                            attempts: 0,
-                            due_at: super::bookings::book_at(job.departure, ctx.now),
-                        },
+                            partner.id,
+                            stop.id,
+                            super::bookings::book_at(job.departure, ctx.now),
+                        ),
                         ctx.now,
                     )
                     .await?;

@@ -219,20 +219,7 @@ impl BookingWorker {
         {
             return Ok(false);
         }
-        let again = BookingRow {
-            id: Uuid::now_v7(),
-            state: "quote".into(),
-            quote_ref: None,
-            booking_ref: None,
-            fare_quoted_idr: None,
-            fare_charged_idr: None,
-            last_status: None,
-            last_error: None,
-            driver: None,
-            attempts: 0,
-            due_at: now,
-            ..b.clone()
-        };
+        let again = BookingRow::new(b.job_id, b.offer_id, b.partner_id, b.stop_id, now);
         store::bookings::insert_booking(&mut tx, &again, now).await?;
         tx.commit().await?;
         self.notify.notify_one();

@@ -46,6 +46,35 @@ pub struct BookingRow {
     pub due_at: DateTime<Utc>,
 }
 
+impl BookingRow {
+    /// A new booking of `stop` answering `offer`, to be quoted at `due_at`.
+    pub fn new(
+        job_id: Uuid,
+        offer_id: Uuid,
+        partner_id: PartnerId,
+        stop_id: Uuid,
+        due_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            job_id,
+            offer_id,
+            partner_id,
+            stop_id,
+            state: "quote".into(),
+            quote_ref: None,
+            booking_ref: None,
+            fare_quoted_idr: None,
+            fare_charged_idr: None,
+            last_status: None,
+            last_error: None,
+            driver: None,
+            attempts: 0,
+            due_at,
+        }
+    }
+}
+
 const COLS: &str = "id, job_id, offer_id, partner_id, stop_id, state, quote_ref, booking_ref, \
      fare_quoted_idr, fare_charged_idr, last_status, last_error, attempts, due_at, driver";
 
