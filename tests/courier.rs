@@ -105,6 +105,39 @@ async fn own_fleet_job(app: &TestApp) -> (String, String, Vec<String>, String) {
     (job_id, link, stops, site)
 }
 
+/// Wait (at most 30 s) until `css` matches an element of the page.
+async fn wait_for(c: &fantoccini::Client, css: impl AsRef<str>) {
+    let css = css.as_ref();
+    c.wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css} never appeared: {e}"));
+}
+
+/// The state of stop `id` in a job as `GET /api/v1/jobs/{id}` shows it.
+fn stop_status(job: &serde_json::Value, id: &str) -> serde_json::Value {
+    job["stops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == id)
+        .unwrap()["status"]
+        .clone()
+}
+
+/// Tap a stop's action button.
+async fn tap(c: &fantoccini::Client, stop: &str, action: &str) {
+    c.find(Locator::Css(&format!(
+        "li[data-stop='{stop}'] button[data-a='{action}']"
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+}
+
 async fn run(app: TestApp) {
     let Some((driver, chromium)) = browser_tools() else {
         return;
@@ -116,33 +149,10 @@ async fn run(app: TestApp) {
     let session = c.session_id().await.unwrap().unwrap();
     let job: uuid::Uuid = job_id.parse().unwrap();
     let events = || async { app.dispatch.store().job_events(job).await.unwrap() };
-    let wait_for = |css: String| {
-        let c = c.clone();
-        async move {
-            c.wait()
-                .at_most(Duration::from_secs(30))
-                .for_element(Locator::Css(&css))
-                .await
-                .unwrap_or_else(|e| panic!("{css} never appeared: {e}"));
-        }
-    };
-    let tap = |stop: String, action: &'static str| {
-        let c = c.clone();
-        async move {
-            c.find(Locator::Css(&format!(
-                "li[data-stop='{stop}'] button[data-a='{action}']"
-            )))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        }
-    };
 
     phone_screen(&driver.url, &session).await;
     c.goto(&format!("{}{link}", app.base)).await.unwrap();
-    wait_for("#q.sent".into()).await;
+    wait_for(&c, "#q.sent").await;
     let (width, viewport, widest) = {
         let v = c
             .execute(
@@ -161,11 +171,11 @@ async fn run(app: TestApp) {
     );
 
     // Online: the first stop is delivered and acknowledged.
-    tap(stops[0].clone(), "delivered").await;
-    wait_for(format!(
-        "li[data-stop='{}'][data-sent='delivered']",
-        stops[0]
-    ))
+    tap(&c, &stops[0], "delivered").await;
+    wait_for(
+        &c,
+        format!("li[data-stop='{}'][data-sent='delivered']", stops[0]),
+    )
     .await;
     assert_eq!(events().await.len(), 1);
 
@@ -173,7 +183,7 @@ async fn run(app: TestApp) {
     // Reopening it offline is not driven here: chromedriver's network emulation covers the
     // page but not its service worker, whose requests would still reach the server (see
     // `reopen_with_antar_gone`, which stops the server instead).
-    wait_for("body[data-kept]".into()).await;
+    wait_for(&c, "body[data-kept]").await;
     let ready = c
         .execute_async(
             "var done=arguments[arguments.length-1];\
@@ -186,9 +196,9 @@ async fn run(app: TestApp) {
 
     // Offline: two more actions wait on the phone.
     network(&driver.url, &session, true).await;
-    tap(stops[1].clone(), "delivered").await;
-    tap(stops[2].clone(), "not_home").await;
-    wait_for("#q.pending".into()).await;
+    tap(&c, &stops[1], "delivered").await;
+    tap(&c, &stops[2], "not_home").await;
+    wait_for(&c, "#q.pending").await;
     let pending = c
         .find(Locator::Id("q"))
         .await
@@ -200,17 +210,17 @@ async fn run(app: TestApp) {
     assert_eq!(events().await.len(), 1, "nothing arrived while offline");
     // Back online: the queue drains in order, each action once.
     network(&driver.url, &session, false).await;
-    wait_for(format!(
-        "li[data-stop='{}'][data-sent='delivered']",
-        stops[1]
-    ))
+    wait_for(
+        &c,
+        format!("li[data-stop='{}'][data-sent='delivered']", stops[1]),
+    )
     .await;
-    wait_for(format!(
-        "li[data-stop='{}'][data-sent='not_home']",
-        stops[2]
-    ))
+    wait_for(
+        &c,
+        format!("li[data-stop='{}'][data-sent='not_home']", stops[2]),
+    )
     .await;
-    wait_for("#q.sent".into()).await;
+    wait_for(&c, "#q.sent").await;
     let got = events().await;
     let kinds: Vec<&str> = got.iter().map(|(_, t, _)| t.as_str()).collect();
     assert_eq!(
@@ -223,15 +233,7 @@ async fn run(app: TestApp) {
         "{got:?}"
     );
     let j = body(app.get(&format!("/api/v1/jobs/{job_id}"), &app.admin).await).await;
-    let status_of = |id: &str| {
-        j["stops"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["id"] == id)
-            .unwrap()["status"]
-            .clone()
-    };
+    let status_of = |id: &str| stop_status(&j, id);
     assert_eq!(status_of(&stops[0]), "delivered");
     assert_eq!(status_of(&stops[1]), "delivered");
     assert_eq!(status_of(&stops[2]), "failed");
@@ -239,7 +241,7 @@ async fn run(app: TestApp) {
 
     // A reload shows what antar recorded; nothing is sent again.
     c.refresh().await.unwrap();
-    wait_for("#q.sent".into()).await;
+    wait_for(&c, "#q.sent").await;
     assert_eq!(events().await.len(), 3);
     c.close().await.unwrap();
 }
@@ -269,29 +271,6 @@ async fn reopen_with_antar_gone(mut app: TestApp) {
     let c = browser(&driver, &chromium).await;
     let session = c.session_id().await.unwrap().unwrap();
     phone_screen(&driver.url, &session).await;
-    let wait_for = |css: String| {
-        let c = c.clone();
-        async move {
-            c.wait()
-                .at_most(Duration::from_secs(30))
-                .for_element(Locator::Css(&css))
-                .await
-                .unwrap_or_else(|e| panic!("{css} never appeared: {e}"));
-        }
-    };
-    let tap = |stop: String, action: &'static str| {
-        let c = c.clone();
-        async move {
-            c.find(Locator::Css(&format!(
-                "li[data-stop='{stop}'] button[data-a='{action}']"
-            )))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        }
-    };
     let queue_text = || {
         let c = c.clone();
         async move {
@@ -305,16 +284,16 @@ async fn reopen_with_antar_gone(mut app: TestApp) {
     };
 
     c.goto(&url).await.unwrap();
-    wait_for("#q.sent".into()).await;
+    wait_for(&c, "#q.sent").await;
     // Online: the first stop reaches antar at once.
-    tap(stops[0].clone(), "delivered").await;
-    wait_for(format!(
-        "li[data-stop='{}'][data-sent='delivered']",
-        stops[0]
-    ))
+    tap(&c, &stops[0], "delivered").await;
+    wait_for(
+        &c,
+        format!("li[data-stop='{}'][data-sent='delivered']", stops[0]),
+    )
     .await;
     // Kept on the phone: the page in the cache, the service worker active.
-    wait_for("body[data-kept]".into()).await;
+    wait_for(&c, "body[data-kept]").await;
     let ready = c
         .execute_async(
             "var done=arguments[arguments.length-1];\
@@ -333,13 +312,13 @@ async fn reopen_with_antar_gone(mut app: TestApp) {
         "the server is really down"
     );
     // A tap without antar waits on the phone.
-    tap(stops[1].clone(), "delivered").await;
-    wait_for("#q.pending".into()).await;
+    tap(&c, &stops[1], "delivered").await;
+    wait_for(&c, "#q.pending").await;
     assert_eq!(queue_text().await, "1 menunggu dikirim");
 
     // Reopen the link: the service worker answers from its cache, the queue is still there.
     c.goto(&url).await.unwrap();
-    wait_for("#q.pending".into()).await;
+    wait_for(&c, "#q.pending").await;
     assert_eq!(queue_text().await, "1 menunggu dikirim");
     let shown = c
         .execute(
@@ -356,27 +335,27 @@ async fn reopen_with_antar_gone(mut app: TestApp) {
     assert_eq!(shown[2], json!(true), "served by the service worker");
     assert!(shown[3].as_i64().unwrap() <= 360, "still fits 360 px");
     // Another stop marked on the reopened page joins the queue.
-    tap(stops[2].clone(), "not_home").await;
-    wait_for(format!(
-        "li[data-stop='{}'][data-queued='not_home']",
-        stops[2]
-    ))
+    tap(&c, &stops[2], "not_home").await;
+    wait_for(
+        &c,
+        format!("li[data-stop='{}'][data-queued='not_home']", stops[2]),
+    )
     .await;
     assert_eq!(queue_text().await, "2 menunggu dikirim");
 
     // antar is back on the same port over the same database: the queue drains by itself.
     app.restart().await;
-    wait_for(format!(
-        "li[data-stop='{}'][data-sent='delivered']",
-        stops[1]
-    ))
+    wait_for(
+        &c,
+        format!("li[data-stop='{}'][data-sent='delivered']", stops[1]),
+    )
     .await;
-    wait_for(format!(
-        "li[data-stop='{}'][data-sent='not_home']",
-        stops[2]
-    ))
+    wait_for(
+        &c,
+        format!("li[data-stop='{}'][data-sent='not_home']", stops[2]),
+    )
     .await;
-    wait_for("#q.sent".into()).await;
+    wait_for(&c, "#q.sent").await;
     let got = app.dispatch.store().job_events(job).await.unwrap();
     let kinds: Vec<&str> = got.iter().map(|(_, t, _)| t.as_str()).collect();
     assert_eq!(
@@ -391,21 +370,13 @@ async fn reopen_with_antar_gone(mut app: TestApp) {
     let ids: std::collections::HashSet<&str> = got.iter().map(|(id, _, _)| id.as_str()).collect();
     assert_eq!(ids.len(), 3, "each action once: {got:?}");
     let j = body(app.get(&format!("/api/v1/jobs/{job_id}"), &app.admin).await).await;
-    let status_of = |id: &str| {
-        j["stops"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["id"] == id)
-            .unwrap()["status"]
-            .clone()
-    };
+    let status_of = |id: &str| stop_status(&j, id);
     assert_eq!(status_of(&stops[1]), "delivered");
     assert_eq!(status_of(&stops[2]), "failed");
     assert_eq!(j["job"]["status"], "completed");
     // Online again, a reload comes from antar and sends nothing twice.
     c.refresh().await.unwrap();
-    wait_for("#q.sent".into()).await;
+    wait_for(&c, "#q.sent").await;
     assert_eq!(app.dispatch.store().job_events(job).await.unwrap().len(), 3);
     c.close().await.unwrap();
 }

@@ -30,6 +30,7 @@
 //! ([`BookingWorker::run_once`]).
 //! Must not depend on `api`.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -102,9 +103,15 @@ impl BookingWorker {
             .store
             .claim_due_bookings(now, chrono::Duration::seconds(60), 50)
             .await?;
-        for b in &due {
-            let mut b = b.clone();
-            if let Err(e) = self.handle(&mut b, now).await {
+        let n = due.len();
+        // One client per company for the pass: its key is opened and its connections kept once.
+        let mut clients: HashMap<PartnerId, BookingClient> = HashMap::new();
+        for mut b in due {
+            let handled = match self.client_for(&mut clients, b.partner_id).await {
+                Ok(client) => self.handle(&mut b, client, now).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = handled {
                 tracing::warn!(booking = %b.id, error = %e, "booking step failed; retrying later");
                 b.last_error = Some(e.to_string());
                 self.retry_later(&mut b, now);
@@ -113,10 +120,10 @@ impl BookingWorker {
             store::bookings::update_booking(&mut tx, &b, now).await?;
             tx.commit().await?;
         }
-        if !due.is_empty() {
+        if n > 0 {
             self.dispatch.outbox_notify.notify_one();
         }
-        Ok(due.len())
+        Ok(n)
     }
 
     /// Run until `shutdown`, looking every few seconds, and at once when a callback arrives or
@@ -143,13 +150,25 @@ impl BookingWorker {
         b.due_at = now + chrono::Duration::seconds(wait);
     }
 
-    async fn client(&self, b: &BookingRow) -> Result<BookingClient> {
+    async fn client_for<'a>(
+        &self,
+        clients: &'a mut HashMap<PartnerId, BookingClient>,
+        partner: PartnerId,
+    ) -> Result<&'a BookingClient> {
+        use std::collections::hash_map::Entry;
+        Ok(match clients.entry(partner) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => e.insert(self.client(partner).await?),
+        })
+    }
+
+    async fn client(&self, partner_id: PartnerId) -> Result<BookingClient> {
         let d = &self.dispatch;
-        let partner = d.store.partner(b.partner_id).await?;
+        let partner = d.store.partner(partner_id).await?;
         let url = partner.webhook_url.ok_or_else(|| {
             DispatchError::Internal("a booking partner without an API URL".into())
         })?;
-        let enc = store::partners::outbound_secret_enc(&d.store, b.partner_id).await?;
+        let enc = store::partners::outbound_secret_enc(&d.store, partner_id).await?;
         let key = d
             .secrets
             .open(&enc)
@@ -234,7 +253,12 @@ impl BookingWorker {
         Ok(())
     }
 
-    async fn handle(&self, b: &mut BookingRow, now: DateTime<Utc>) -> Result<()> {
+    async fn handle(
+        &self,
+        b: &mut BookingRow,
+        client: &BookingClient,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let d = &self.dispatch;
         let (job, _) = d.store.job(b.job_id).await?;
         let offer = d
@@ -263,7 +287,6 @@ impl BookingWorker {
                 "done".into()
             };
         }
-        let client = self.client(b).await?;
         match b.state.as_str() {
             "cancel" => {
                 if let Some(r) = &b.booking_ref {
@@ -281,7 +304,7 @@ impl BookingWorker {
                 }
                 b.state = "done".into();
             }
-            "quote" => self.quote_and_book(&client, b, &job, now).await?,
+            "quote" => self.quote_and_book(client, b, &job, now).await?,
             "searching" | "active" => {
                 let Some(r) = b.booking_ref.clone() else {
                     b.state = "done".into();
